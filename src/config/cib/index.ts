@@ -1,0 +1,1 @@
+export { loadCibXml, loadCibXmlWithWarnings, normalizeRole, isTrue, type CibLoadResult, type CibLoadOptions } from './load.js';
