@@ -1,0 +1,2 @@
+export * from './timings.js';
+export * from './membership.js';
