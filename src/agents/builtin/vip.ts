@@ -1,0 +1,221 @@
+/**
+ * builtin:vip — a virtual IP address. Start adds it with `ip addr add` and announces it with
+ * gratuitous ARP (`arping -U`, and/or `-A`), monitor looks for it in `ip -o addr show`, stop
+ * removes it. Every command is run with execFile semantics (argv as data).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { isIPv4, isIPv6 } from 'node:net';
+import { OcfRc } from '../../model/index.js';
+import { abnormalEnd } from '../rc.js';
+import type { AgentContext } from '../types.js';
+import { builtinDriver, isTrue, ok, rc, type BuiltinCall } from './define.js';
+
+export interface InterfaceAddress {
+  ifname: string;
+  family: 'inet' | 'inet6';
+  address: string;
+  prefix: number;
+  label?: string;
+}
+
+/** Parse `ip -o addr show` lines: `2: eth0    inet 192.0.2.10/24 brd ... scope global eth0:vip\ ...`. */
+export function parseAddrShow(text: string): InterfaceAddress[] {
+  const out: InterfaceAddress[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\d+:\s+(\S+?)(?:@\S+)?\s+(inet6?)\s+([0-9a-fA-F.:]+)\/(\d+)(.*)$/.exec(line);
+    if (!m) continue;
+    const rest = m[5].split('\\')[0];
+    const label = /\bscope \S+ (?:(?:secondary|dynamic|noprefixroute|deprecated|tentative|nodad|temporary)\s+)*(\S+)\s*$/.exec(rest.trim())?.[1];
+    out.push({ ifname: m[1], family: m[2] as 'inet' | 'inet6', address: m[3], prefix: Number(m[4]), label: label && label !== m[1] ? label : undefined });
+  }
+  return out;
+}
+
+function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((acc, o) => (acc * 256) + Number(o), 0);
+}
+
+/** Whether `ip` lies in `net/prefix` (IPv4). */
+export function inSubnet(ip: string, net: string, prefix: number): boolean {
+  if (!isIPv4(ip) || !isIPv4(net)) return false;
+  if (prefix === 0) return true;
+  const size = 2 ** (32 - prefix);
+  return Math.floor(ipv4ToInt(ip) / size) === Math.floor(ipv4ToInt(net) / size);
+}
+
+/** The interface (and prefix) whose configured subnet holds `ip`, the way IPaddr2's findif does. */
+export function findInterface(addrs: InterfaceAddress[], ip: string): { ifname: string; prefix: number } | undefined {
+  const hit = addrs.find((a) => a.family === 'inet' && a.ifname !== 'lo' && a.address !== ip && a.prefix < 32 && inSubnet(ip, a.address, a.prefix));
+  return hit ? { ifname: hit.ifname, prefix: hit.prefix } : undefined;
+}
+
+async function addresses(ctx: AgentContext, family: '-4' | '-6', dev?: string): Promise<{ addrs?: InterfaceAddress[]; error?: string; missingDev?: boolean }> {
+  const argv = ['ip', '-o', family, 'addr', 'show', ...(dev ? ['dev', dev] : [])];
+  const p = await ctx.run(argv, { timeoutMs: 10_000 });
+  const bad = abnormalEnd(p, 'ip addr show');
+  if (bad) return { error: bad.exitReason };
+  if (p.exitCode !== 0) {
+    if (dev && /does not exist|Cannot find device/i.test(p.stderr)) return { missingDev: true };
+    return { error: `ip addr show: ${p.stderr.trim()}` };
+  }
+  return { addrs: parseAddrShow(p.stdout) };
+}
+
+interface Placement { ip: string; family: '-4' | '-6'; nic: string; prefix: number; label?: string }
+
+/** Where the address goes: the configured nic and netmask, or the ones found from existing subnets. */
+async function placement(call: BuiltinCall): Promise<Placement | { problem: string; rc: number }> {
+  const { ip, nic, cidr_netmask: mask, label } = call.params;
+  const family = isIPv6(ip) ? '-6' : '-4';
+  if (!isIPv4(ip) && !isIPv6(ip)) return { problem: `ip "${ip}" is not an IP address`, rc: OcfRc.NotConfigured };
+  let prefix = mask !== undefined && mask !== '' ? Number(mask) : undefined;
+  if (prefix !== undefined && (!Number.isInteger(prefix) || prefix < 0 || prefix > (family === '-4' ? 32 : 128))) {
+    return { problem: `cidr_netmask "${mask}" is not a prefix length`, rc: OcfRc.NotConfigured };
+  }
+  let dev = nic || undefined;
+  if (!dev || prefix === undefined) {
+    const all = await addresses(call.ctx, '-4');
+    if (all.error) return { problem: all.error, rc: OcfRc.Error };
+    const found = family === '-4' ? findInterface(all.addrs ?? [], ip) : undefined;
+    if (!dev) {
+      if (!found) return { problem: `no interface has a subnet that contains ${ip}; set nic`, rc: OcfRc.NotConfigured };
+      dev = found.ifname;
+    }
+    prefix ??= found && found.ifname === dev ? found.prefix : (family === '-4' ? 32 : 128);
+  }
+  const fullLabel = label ? (label.startsWith(`${dev}:`) ? label : `${dev}:${label}`) : undefined;
+  return { ip, family, nic: dev, prefix, label: fullLabel };
+}
+
+async function present(call: BuiltinCall, p: Placement): Promise<{ up?: boolean; error?: string; missingDev?: boolean }> {
+  const r = await addresses(call.ctx, p.family, p.nic);
+  if (r.missingDev) return { up: false, missingDev: true };
+  if (r.error) return { error: r.error };
+  return { up: (r.addrs ?? []).some((a) => a.address === p.ip) };
+}
+
+/** Background announcers, per resource, so stop can end them and they never outlive the address. */
+const announcers = new Map<string, ChildProcess>();
+
+function stopAnnouncer(resource: string): void {
+  const child = announcers.get(resource);
+  if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+  }
+  announcers.delete(resource);
+}
+
+function arpingArgv(p: Placement, mode: '-U' | '-A', count: number, intervalMs: number): string[] {
+  return ['arping', '-q', mode, '-c', String(count), '-i', String(intervalMs / 1000), '-I', p.nic, '-s', p.ip, p.ip];
+}
+
+/**
+ * Tell the neighbours that the address now lives here. The first packet of each mode is sent
+ * before start returns; the repeats go on in the background so a slow arping does not delay start.
+ */
+async function announce(call: BuiltinCall, p: Placement): Promise<string | undefined> {
+  if (p.family !== '-4') return undefined; // IPv6 neighbours learn from unsolicited NA; not done here
+  const count = Math.max(0, Number(call.params.arp_count));
+  if (count === 0) return undefined;
+  const interval = Math.max(10, Number(call.params.arp_interval_ms));
+  const modes: Array<'-U' | '-A'> = call.params.arp_mode === 'reply' ? ['-A'] : call.params.arp_mode === 'both' ? ['-U', '-A'] : ['-U'];
+  for (const mode of modes) {
+    const first = await call.ctx.run(arpingArgv(p, mode, 1, interval), { timeoutMs: 5000 });
+    if (first.exitCode !== 0 && first.exitCode !== 1) {
+      // arping -U exits 1 when nobody answers, which is normal for unsolicited ARP.
+      return `arping ${mode} failed: ${(abnormalEnd(first, 'arping')?.exitReason ?? first.stderr.trim()) || `exit ${first.exitCode}`}`;
+    }
+  }
+  if (count > 1) {
+    stopAnnouncer(call.req.resource);
+    const rest = modes.flatMap((m, i) => (i === 0 ? arpingArgv(p, m, count - 1, interval) : []));
+    const argv = [...call.ctx.settings.commandPrefix, ...rest];
+    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: 'ignore', env: call.ctx.settings.baseEnv });
+    child.on('error', () => undefined);
+    child.unref();
+    announcers.set(call.req.resource, child);
+    child.once('exit', () => { if (announcers.get(call.req.resource) === child) announcers.delete(call.req.resource); });
+  }
+  return undefined;
+}
+
+async function start(call: BuiltinCall) {
+  const p = await placement(call);
+  if ('problem' in p) return rc(p.rc, p.problem);
+  const st = await present(call, p);
+  if (st.error) return rc(OcfRc.Error, st.error);
+  if (st.missingDev) return rc(OcfRc.NotConfigured, `interface ${p.nic} does not exist`);
+  if (!st.up) {
+    const argv = ['ip', p.family, 'addr', 'add', `${p.ip}/${p.prefix}`, 'dev', p.nic, ...(p.label ? ['label', p.label] : [])];
+    const r = await call.ctx.run(argv, { timeoutMs: 10_000 });
+    const bad = abnormalEnd(r, 'ip addr add');
+    if (bad) return bad;
+    if (r.exitCode !== 0) return rc(OcfRc.Error, `ip addr add ${p.ip}/${p.prefix} dev ${p.nic}: ${r.stderr.trim()}`, r.stdout, r.stderr);
+  }
+  if (!isTrue(call.params.no_announce)) {
+    const problem = await announce(call, p);
+    if (problem) return rc(OcfRc.Error, problem);
+  }
+  return ok();
+}
+
+async function stop(call: BuiltinCall) {
+  stopAnnouncer(call.req.resource);
+  const p = await placement(call);
+  if ('problem' in p) return ok(); // never configured here, so nothing to remove
+  const st = await present(call, p);
+  if (st.error) return rc(OcfRc.Error, st.error);
+  if (!st.up) return ok();
+  const r = await call.ctx.run(['ip', p.family, 'addr', 'del', `${p.ip}/${p.prefix}`, 'dev', p.nic], { timeoutMs: 10_000 });
+  const bad = abnormalEnd(r, 'ip addr del');
+  if (bad) return bad;
+  const after = await present(call, p);
+  if (after.up) return rc(OcfRc.Error, `ip addr del ${p.ip}: ${r.stderr.trim() || 'address still present'}`);
+  return ok();
+}
+
+async function monitor(call: BuiltinCall) {
+  const p = await placement(call);
+  // Unplaceable here (no matching interface) means it cannot be running here.
+  if ('problem' in p) return p.rc === OcfRc.NotConfigured ? rc(OcfRc.NotRunning) : rc(p.rc, p.problem);
+  const st = await present(call, p);
+  if (st.error) return rc(OcfRc.Error, st.error);
+  return st.up ? ok() : rc(OcfRc.NotRunning);
+}
+
+async function reannounce(call: BuiltinCall) {
+  const p = await placement(call);
+  if ('problem' in p) return rc(p.rc, p.problem);
+  const st = await present(call, p);
+  if (!st.up) return rc(OcfRc.NotRunning, `${p.ip} is not configured here`);
+  const problem = await announce(call, p);
+  return problem ? rc(OcfRc.Error, problem) : ok();
+}
+
+export const vipAgent = builtinDriver({
+  metadata: () => ({
+    name: 'vip', version: '1.0',
+    shortdesc: 'A virtual IP address, announced with gratuitous ARP',
+    longdesc: 'Adds ip/cidr_netmask to nic (found from the subnets configured when not given) with ip addr, announces it with arping, and removes it on stop. The extra action "announce" repeats the gratuitous ARP (after a partition heals).',
+    parameters: [
+      { name: 'ip', required: true, unique: true, reloadable: false, type: 'string', shortdesc: 'IPv4 or IPv6 address' },
+      { name: 'cidr_netmask', required: false, unique: false, reloadable: false, type: 'integer', shortdesc: 'Prefix length (default: that of the matching subnet, else 32)' },
+      { name: 'nic', required: false, unique: false, reloadable: false, type: 'string', shortdesc: 'Interface (default: the one whose subnet holds ip)' },
+      { name: 'label', required: false, unique: false, reloadable: false, type: 'string', shortdesc: 'Address label (nic:label)' },
+      { name: 'arp_count', required: false, unique: false, reloadable: true, type: 'integer', default: '5', shortdesc: 'Gratuitous ARP packets per mode' },
+      { name: 'arp_interval_ms', required: false, unique: false, reloadable: true, type: 'integer', default: '200', shortdesc: 'Time between gratuitous ARP packets' },
+      { name: 'arp_mode', required: false, unique: false, reloadable: true, type: 'select', default: 'both', options: ['unsolicited', 'reply', 'both'], shortdesc: 'arping -U, -A or both' },
+      { name: 'no_announce', required: false, unique: false, reloadable: true, type: 'boolean', default: 'false', shortdesc: 'Do not send gratuitous ARP' },
+    ],
+    actions: [
+      { name: 'start', timeoutMs: 20_000 }, { name: 'stop', timeoutMs: 20_000 },
+      { name: 'monitor', timeoutMs: 20_000, intervalMs: 10_000 }, { name: 'announce', timeoutMs: 20_000 },
+      { name: 'validate-all', timeoutMs: 5_000 }, { name: 'meta-data', timeoutMs: 5_000 },
+    ],
+  }),
+  async validate(call) {
+    const ip = call.params.ip ?? '';
+    return ip === '' || isIPv4(ip) || isIPv6(ip) ? [] : [`ip "${ip}" is not an IP address`];
+  },
+  actions: { start, stop, monitor, announce: reannounce },
+});

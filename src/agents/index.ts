@@ -1,0 +1,10 @@
+export * from './types.js';
+export * from './rc.js';
+export * from './metadata.js';
+export * from './registry.js';
+export { ocfEnvironment } from './ocf.js';
+export { parseLsbHeader } from './lsb.js';
+export { parseHeartbeatResource, heartbeatStatusRunning } from './heartbeat.js';
+export { systemdRunning, unitName } from './systemd.js';
+export { parseAddrShow, findInterface } from './builtin/vip.js';
+export { parseCommand, parseEnv } from './builtin/process.js';
