@@ -5,3 +5,4 @@ export * from './chunks.js';
 export * from './sender.js';
 export * from './receiver.js';
 export * from './links.js';
+export * from './endpoint.js';
