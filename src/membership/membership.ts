@@ -159,7 +159,7 @@ function heard(peer: NodeId, v: PeerView, link: LinkId, incarnation: number, now
     out.push({ kind: 'peer-restarted', peer, incarnation, previousIncarnation: v.incarnation });
   }
   const l = v.links[link];
-  if (l.status !== 'alive') out.push({ kind: 'link-up', peer, link });
+  if (l.status === 'unknown' || l.status === 'dead') out.push({ kind: 'link-up', peer, link });
   if (v.status === 'unknown' || v.status === 'dead') out.push({ kind: 'peer-up', peer, incarnation, link });
   if (v.status === 'late') out.push({ kind: 'peer-recovered', peer, silentMs: now - (v.lastHeardAt ?? v.watchedSince) });
   return {
