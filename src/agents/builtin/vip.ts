@@ -94,49 +94,61 @@ async function present(call: BuiltinCall, p: Placement): Promise<{ up?: boolean;
   return { up: (r.addrs ?? []).some((a) => a.address === p.ip) };
 }
 
-/** Background announcers, per resource, so stop can end them and they never outlive the address. */
-const announcers = new Map<string, ChildProcess>();
+/** Running announcers, per resource, so stop can end them and they never outlive the address. */
+const announcers = new Map<string, ChildProcess[]>();
 
 function stopAnnouncer(resource: string): void {
-  const child = announcers.get(resource);
-  if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+  for (const child of announcers.get(resource) ?? []) {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+    }
   }
   announcers.delete(resource);
 }
 
-function arpingArgv(p: Placement, mode: '-U' | '-A', count: number, intervalMs: number): string[] {
-  return ['arping', '-q', mode, '-c', String(count), '-i', String(intervalMs / 1000), '-I', p.nic, '-s', p.ip, p.ip];
+/** iputils arping takes whole seconds for -i. */
+function arpingArgv(p: Placement, mode: '-U' | '-A', count: number, intervalS: number): string[] {
+  return ['arping', '-q', mode, '-c', String(count), '-i', String(intervalS), '-I', p.nic, '-s', p.ip, p.ip];
 }
 
+/** How long an announcer gets to fail visibly (bad device, bad arguments) before start returns. */
+const EARLY_FAILURE_MS = 150;
+
 /**
- * Tell the neighbours that the address now lives here. The first packet of each mode is sent
- * before start returns; the repeats go on in the background so a slow arping does not delay start.
+ * Tell the neighbours that the address now lives here. arping sends its first packet at once but
+ * then waits an interval before exiting, so it runs in the background (as IPaddr2 does by
+ * default): start returns after a short look for an immediate failure, not after the repeats.
  */
 async function announce(call: BuiltinCall, p: Placement): Promise<string | undefined> {
   if (p.family !== '-4') return undefined; // IPv6 neighbours learn from unsolicited NA; not done here
-  const count = Math.max(0, Number(call.params.arp_count));
+  const count = Math.max(0, Math.round(Number(call.params.arp_count)));
   if (count === 0) return undefined;
-  const interval = Math.max(10, Number(call.params.arp_interval_ms));
+  const interval = Math.max(1, Math.round(Number(call.params.arp_interval)));
   const modes: Array<'-U' | '-A'> = call.params.arp_mode === 'reply' ? ['-A'] : call.params.arp_mode === 'both' ? ['-U', '-A'] : ['-U'];
+  stopAnnouncer(call.req.resource);
+  const children: ChildProcess[] = [];
+  const early: Array<Promise<string | undefined>> = [];
   for (const mode of modes) {
-    const first = await call.ctx.run(arpingArgv(p, mode, 1, interval), { timeoutMs: 5000 });
-    if (first.exitCode !== 0 && first.exitCode !== 1) {
-      // arping -U exits 1 when nobody answers, which is normal for unsolicited ARP.
-      return `arping ${mode} failed: ${(abnormalEnd(first, 'arping')?.exitReason ?? first.stderr.trim()) || `exit ${first.exitCode}`}`;
-    }
-  }
-  if (count > 1) {
-    stopAnnouncer(call.req.resource);
-    const rest = modes.flatMap((m, i) => (i === 0 ? arpingArgv(p, m, count - 1, interval) : []));
-    const argv = [...call.ctx.settings.commandPrefix, ...rest];
-    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: 'ignore', env: call.ctx.settings.baseEnv });
-    child.on('error', () => undefined);
+    const argv = [...call.ctx.settings.commandPrefix, ...arpingArgv(p, mode, count, interval)];
+    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: call.ctx.settings.baseEnv });
+    let stderr = '';
+    child.stderr?.on('data', (b: Buffer) => { stderr += b.toString(); });
+    children.push(child);
+    early.push(new Promise((resolve) => {
+      const t = setTimeout(() => resolve(undefined), EARLY_FAILURE_MS);
+      child.once('error', (e) => { clearTimeout(t); resolve(`arping: ${e.message}`); });
+      child.once('exit', (code, sig) => {
+        clearTimeout(t);
+        resolve(code === 0 ? undefined : `arping ${mode} failed (${code ?? sig}): ${stderr.trim()}`);
+      });
+    }));
     child.unref();
-    announcers.set(call.req.resource, child);
-    child.once('exit', () => { if (announcers.get(call.req.resource) === child) announcers.delete(call.req.resource); });
+    // The pipe is a socket handle: let it not keep the daemon's event loop alive either.
+    (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
   }
-  return undefined;
+  announcers.set(call.req.resource, children);
+  const problems = (await Promise.all(early)).filter((x): x is string => x !== undefined);
+  return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
 async function start(call: BuiltinCall) {
@@ -203,7 +215,7 @@ export const vipAgent = builtinDriver({
       { name: 'nic', required: false, unique: false, reloadable: false, type: 'string', shortdesc: 'Interface (default: the one whose subnet holds ip)' },
       { name: 'label', required: false, unique: false, reloadable: false, type: 'string', shortdesc: 'Address label (nic:label)' },
       { name: 'arp_count', required: false, unique: false, reloadable: true, type: 'integer', default: '5', shortdesc: 'Gratuitous ARP packets per mode' },
-      { name: 'arp_interval_ms', required: false, unique: false, reloadable: true, type: 'integer', default: '200', shortdesc: 'Time between gratuitous ARP packets' },
+      { name: 'arp_interval', required: false, unique: false, reloadable: true, type: 'integer', default: '1', shortdesc: 'Seconds between repeated gratuitous ARP packets (arping takes whole seconds)' },
       { name: 'arp_mode', required: false, unique: false, reloadable: true, type: 'select', default: 'both', options: ['unsolicited', 'reply', 'both'], shortdesc: 'arping -U, -A or both' },
       { name: 'no_announce', required: false, unique: false, reloadable: true, type: 'boolean', default: 'false', shortdesc: 'Do not send gratuitous ARP' },
     ],

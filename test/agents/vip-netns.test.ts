@@ -1,0 +1,120 @@
+/**
+ * Virtual IPs for real, inside network namespaces this test creates: Vigil's builtin:vip and
+ * Debian's ocf:heartbeat:IPaddr2, each added, seen with `ip addr`, announced with gratuitous ARP
+ * (a neighbour namespace learns the MAC from it) and removed.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Executor } from '../../src/executor/index.js';
+import { createLab, netnsAvailable, type Lab } from '../lab/netns.js';
+
+const available = netnsAvailable();
+let lab: Lab | undefined;
+let dir = '';
+
+before(async () => {
+  if (!available.ok) return;
+  dir = await mkdtemp(join(tmpdir(), 'vigil-vip-'));
+  lab = await createLab({ hosts: ['a', 'b'] });
+  // The neighbour accepts gratuitous ARP for addresses it has not seen, so we can observe it.
+  await lab.exec('b', ['sysctl', '-qw', 'net.ipv4.conf.all.arp_accept=1', 'net.ipv4.conf.eth0.arp_accept=1']);
+});
+
+after(async () => {
+  await lab?.destroy();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function addrsOf(host: string): Promise<string> {
+  return (await lab!.exec(host, ['ip', '-o', '-4', 'addr', 'show'])).stdout;
+}
+
+async function macOf(host: string): Promise<string> {
+  const out = (await lab!.exec(host, ['ip', '-o', 'link', 'show', 'eth0'])).stdout;
+  return /link\/ether ([0-9a-f:]+)/.exec(out)![1];
+}
+
+async function neighbourEntry(host: string, ip: string): Promise<string> {
+  for (let i = 0; i < 80; i++) {
+    const out = (await lab!.exec(host, ['ip', 'neigh', 'show', ip])).stdout.trim();
+    if (out.includes('lladdr')) return out;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return '';
+}
+
+function executorIn(host: string): Executor {
+  return new Executor({ agents: { commandPrefix: lab!.prefixFor(host), stateDir: join(dir, host), rscTmpDir: join(dir, host, 'rsctmp') } });
+}
+
+test('builtin:vip in a namespace: add with label, gratuitous ARP reaches the neighbour, monitor, stop removes', async (t) => {
+  if (!available.ok) { t.skip(available.reason); return; }
+  const ex = executorIn('a');
+  const vip = lab!.spareAddress(1);
+  const base = { resource: 'vip1', agent: { class: 'builtin', type: 'vip' } as const, params: { ip: vip, label: 'svc', arp_count: '2' }, timeoutMs: 10_000 };
+  try {
+    assert.equal((await ex.probe(base)).state, 'stopped');
+    const start = await ex.execute({ ...base, action: 'start' });
+    assert.equal(start.rc, 0, start.exitReason);
+    const addrs = await addrsOf('a');
+    assert.match(addrs, new RegExp(`eth0\\s+inet ${vip.replace(/\./g, '\\.')}/24 .* eth0:svc`), 'nic and netmask found from the subnet; label set');
+    assert.doesNotMatch(await addrsOf('b'), new RegExp(vip.replace(/\./g, '\\.')));
+    const neigh = await neighbourEntry('b', vip);
+    assert.ok(neigh.includes(await macOf('a')), `b learned ${vip} at a's MAC from the gratuitous ARP: "${neigh}"`);
+    assert.equal((await ex.probe(base)).state, 'running');
+    // a's kernel answers ARP for the VIP over the bridge.
+    const who = await lab!.exec('b', ['arping', '-c', '1', '-w', '3', '-I', 'eth0', vip]);
+    assert.match(who.stdout, /Received 1 response/);
+    assert.equal((await ex.execute({ ...base, action: 'announce' })).rc, 0);
+    assert.equal((await ex.execute({ ...base, action: 'start' })).rc, 0, 'start when present is a no-op');
+    const stop = await ex.execute({ ...base, action: 'stop' });
+    assert.equal(stop.rc, 0, stop.exitReason);
+    assert.doesNotMatch(await addrsOf('a'), new RegExp(vip.replace(/\./g, '\\.')));
+    assert.equal((await ex.probe(base)).state, 'stopped');
+    assert.equal((await ex.execute({ ...base, action: 'stop' })).rc, 0, 'stop is idempotent');
+
+    // Explicit nic/netmask; a wrong nic is a configuration error on start, "stopped" on a probe.
+    const explicit = { ...base, params: { ip: lab!.spareAddress(2), nic: 'eth0', cidr_netmask: '32', no_announce: 'true' } };
+    assert.equal((await ex.execute({ ...explicit, action: 'start' })).rc, 0);
+    assert.match(await addrsOf('a'), new RegExp(`${lab!.spareAddress(2).replace(/\./g, '\\.')}/32`));
+    assert.equal((await ex.execute({ ...explicit, action: 'stop' })).rc, 0);
+    const wrongNic = { ...base, params: { ip: vip, nic: 'eth9' } };
+    assert.equal((await ex.execute({ ...wrongNic, action: 'start' })).rc, 6);
+    assert.equal((await ex.probe(wrongNic)).state, 'stopped');
+    const noSubnet = { ...base, params: { ip: '203.0.113.77' } };
+    const r = await ex.execute({ ...noSubnet, action: 'start' });
+    assert.equal(r.rc, 6);
+    assert.match(r.exitReason ?? '', /no interface has a subnet/);
+    assert.equal((await ex.validate({ ...base, params: { ip: 'not-an-ip' } })).rc, 6);
+  } finally {
+    await ex.shutdown();
+  }
+});
+
+test('ocf:heartbeat:IPaddr2 from resource-agents, unchanged, in a namespace', async (t) => {
+  if (!available.ok) { t.skip(available.reason); return; }
+  const ex = executorIn('a');
+  const vip = lab!.spareAddress(3);
+  const base = { resource: 'ip2', agent: { class: 'ocf', provider: 'heartbeat', type: 'IPaddr2' } as const, params: { ip: vip, cidr_netmask: '24', nic: 'eth0' }, timeoutMs: 20_000 };
+  try {
+    const md = await ex.metadata(base.agent);
+    assert.ok(md.parameters.some((p) => p.name === 'ip' && p.required));
+    assert.equal((await ex.validate(base)).rc, 0);
+    assert.equal((await ex.probe(base)).state, 'stopped');
+    const start = await ex.execute({ ...base, action: 'start' });
+    assert.equal(start.rc, 0, `${start.exitReason} ${start.stderrTail}`);
+    assert.match(await addrsOf('a'), new RegExp(`inet ${vip.replace(/\./g, '\\.')}/24`));
+    const neigh = await neighbourEntry('b', vip);
+    assert.ok(neigh.includes(await macOf('a')), `IPaddr2's gratuitous ARP reached b: "${neigh}"`);
+    assert.equal((await ex.execute({ ...base, action: 'monitor', intervalMs: 10_000 })).rc, 0);
+    const stop = await ex.execute({ ...base, action: 'stop' });
+    assert.equal(stop.rc, 0, stop.stderrTail);
+    assert.doesNotMatch(await addrsOf('a'), new RegExp(vip.replace(/\./g, '\\.')));
+    assert.equal((await ex.probe(base)).state, 'stopped');
+  } finally {
+    await ex.shutdown();
+  }
+});
