@@ -3,7 +3,7 @@ import type { AgentClass, AgentRef } from '../model/cluster.js';
 const CLASSES: readonly AgentClass[] = ['ocf', 'lsb', 'systemd', 'service', 'stonith', 'heartbeat', 'builtin', 'nagios', 'upstart'];
 
 /** Text form of an agent as operators write it: `ocf:heartbeat:IPaddr2`, `lsb:httpd`, `systemd:nginx`, `builtin:vip`. */
-export const AGENT_PATTERN = /^(?:ocf:[A-Za-z0-9_.-]+:[A-Za-z0-9_.@-]+|(?:lsb|systemd|service|stonith|heartbeat|builtin|nagios|upstart):[A-Za-z0-9_.@:-]+)$/;
+export const AGENT_PATTERN = /^(?:ocf:[A-Za-z0-9_.-]+:[A-Za-z0-9_.@-]+|(?:lsb|systemd|service|stonith|heartbeat|builtin|nagios|upstart):[A-Za-z0-9_.@:/-]+)$/;
 
 /** Parse `class:provider:type` / `class:type`; undefined when it is not one of the known forms. */
 export function parseAgent(text: string): AgentRef | undefined {

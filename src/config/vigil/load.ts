@@ -284,9 +284,9 @@ class Builder {
     if ('order' in c) {
       this.ref(c.order, [...path, 'order']);
       this.ref(c.then, [...path, 'then']);
-      if (c.order === c.then) this.err([...path, 'then'], 'a resource cannot be ordered after itself', 'another resource');
       const kind = c.kind ?? 'Mandatory';
       const firstAction = c.first_action ?? 'start';
+      if (c.order === c.then && firstAction === (c.then_action ?? firstAction)) this.err([...path, 'then'], `${c.order} ${firstAction} cannot be ordered after itself`, 'another resource or another action');
       return {
         kind: 'order', id, first: c.order, then: c.then, firstAction, thenAction: c.then_action ?? firstAction, orderKind: kind,
         symmetrical: c.symmetrical ?? kind !== 'Serialize', origin,
@@ -353,7 +353,8 @@ class Builder {
       const path = ['cluster', 'fencing', 'levels', i];
       const targets = [l.node, l.pattern, l.attribute].filter((t) => t !== undefined);
       if (targets.length !== 1) this.err(path, 'a fencing level targets exactly one of node:, pattern:, attribute:', 'one of node:, pattern:, attribute:');
-      if (l.node !== undefined) this.nodeRef(l.node, [...path, 'node']);
+      // A level for a node that is not (yet) configured is legal in Pacemaker: it just never applies.
+      if (l.node !== undefined && !this.nodeNames.has(l.node)) this.warn([...path, 'node'], `fencing level for "${l.node}", which is not in cluster.nodes: it applies only if such a node joins`);
       const target = l.node ?? l.pattern ?? l.attribute ?? '';
       const targetKind = l.node !== undefined ? 'node' : l.pattern !== undefined ? 'pattern' : 'attribute';
       l.devices.forEach((d, j) => {

@@ -279,7 +279,7 @@ export const constraint = keyedUnion(
 
 const fenceDevice = obj({
   device: id('resource').describe('Fence device id.'),
-  agent: z.string().regex(/^(?:stonith:)?[A-Za-z0-9_.-]+$/, { error: 'a fence agent such as fence_ipmilan' }).describe('Fence agent (fence_ipmilan, fence_virsh, ...).'),
+  agent: z.string().regex(/^(?:stonith:)?[A-Za-z0-9_./-]+$/, { error: 'a fence agent such as fence_ipmilan' }).describe('Fence agent (fence_ipmilan, fence_virsh, ...).'),
   hosts: z.array(nodeName).optional().describe('Nodes this device can fence (pcmk_host_list).'),
   params: attributes.optional(),
   meta: attributes.optional(),
@@ -347,4 +347,9 @@ export function vigilJsonSchema(): Record<string, unknown> {
     description: 'Vigil cluster configuration. Reference: docs/configuration.md.',
     ...Object.fromEntries(Object.entries(s).filter(([k]) => k !== '$schema')),
   };
+}
+
+/** The JSON Schema as text, exactly as committed in schema/vigil.schema.json. */
+export function vigilJsonSchemaText(): string {
+  return `${JSON.stringify(vigilJsonSchema(), null, 2)}\n`;
 }

@@ -1,0 +1,67 @@
+/**
+ * `vigil import heartbeat DIR` and `vigil import cib FILE`: print the equivalent vigil.yaml on
+ * stdout (or into a file) and, on stderr, a warning for everything Vigil cannot honour.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { loadCibXmlWithWarnings } from '../../config/cib/index.js';
+import { emitVigilYaml, formatWarning, loadHeartbeatDir, settingsForCib } from '../../config/index.js';
+import { InputError, type Warning } from '../../model/errors.js';
+
+async function output(text: string, warnings: Warning[], out: string | undefined): Promise<void> {
+  for (const w of warnings) process.stderr.write(`vigil: ${formatWarning(w)}\n`);
+  if (out) await writeFile(out, text, { mode: 0o644 });
+  else process.stdout.write(text);
+}
+
+export function register(program: Command): void {
+  const imp = program.command('import').description('translate another cluster configuration into vigil.yaml');
+
+  imp.command('heartbeat')
+    .description('read a Heartbeat v1 directory (ha.cf, authkeys, haresources) and print the equivalent vigil.yaml')
+    .argument('<dir>', 'directory holding ha.cf, authkeys and haresources (e.g. /etc/ha.d)')
+    .option('--ocf', 'translate Heartbeat resource scripts to their OCF/LSB equivalents where one exists')
+    .option('--allow-crc', 'accept an authkeys file whose active key uses crc (no authentication)')
+    .option('-o, --output <file>', 'write the YAML to this file instead of stdout')
+    .action(async (dir: string, opts: { ocf?: boolean; allowCrc?: boolean; output?: string }) => {
+      const hb = await loadHeartbeatDir(dir, { useOcf: opts.ocf === true, allowCrc: opts.allowCrc === true, requireAuthkeys: false });
+      if (!hb.authkeys) hb.warnings.unshift({ where: { file: `${dir}/authkeys` }, message: 'no authkeys file: create one (mode 0600) before starting the cluster' });
+      const emitted = emitVigilYaml(hb.config, hb.settings, {
+        header: [
+          `vigil.yaml imported from Heartbeat v1 files in ${dir}`,
+          'Heartbeat v1 behaviour: every haresources line is a group that prefers its node;',
+          `auto_failback ${hb.haCf.autoFailback} => resource-stickiness ${hb.config.rscDefaults['resource-stickiness']}.`,
+          'WARNING: no fencing and no quorum, as in Heartbeat v1: a network split runs the',
+          'resources on both sides (split-brain). Add cluster.fencing or a witness.',
+        ].join('\n'),
+        comments: hb.notes,
+      });
+      await output(emitted.text, [...hb.warnings, ...emitted.warnings], opts.output);
+    });
+
+  imp.command('cib')
+    .description('read a Pacemaker CIB XML file and print the equivalent vigil.yaml')
+    .argument('<file>', 'CIB XML (e.g. the output of `cibadmin --query`)')
+    .option('-o, --output <file>', 'write the YAML to this file instead of stdout')
+    .action(async (file: string, opts: { output?: string }) => {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (e) {
+        throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file }, { expected: 'a readable CIB XML file' });
+      }
+      const { cib, warnings } = loadCibXmlWithWarnings(text, file);
+      const settings = settingsForCib(cib.config, file);
+      const emitted = emitVigilYaml(cib.config, settings, {
+        header: [
+          `vigil.yaml imported from the Pacemaker CIB ${file}`,
+          'The CIB has no node addresses: fill in cluster.nodes[].addresses (one per link)',
+          'and check cluster.links, timing and quorum before using this file.',
+        ].join('\n'),
+      });
+      const extra: Warning[] = [];
+      if (cib.config.nodes.length > 1) extra.push({ where: { file }, message: 'node addresses are not part of a CIB: add cluster.nodes[].addresses (the output does not load until you do)' });
+      if (cib.status.nodes.length > 0) extra.push({ where: { file }, message: 'the status section (operation history, fail counts) is not part of vigil.yaml and is left out' });
+      await output(emitted.text, [...warnings, ...emitted.warnings, ...extra], opts.output);
+    });
+}
