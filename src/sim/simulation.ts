@@ -160,6 +160,8 @@ export class Simulation {
   // Invariant bookkeeping.
   private readonly committed: string[] = [''];
   private readonly globalHash: number[] = [FNV_OFFSET];
+  /** Term of the leader under which each index was first seen committed. */
+  private readonly commitTerm: number[] = [0];
   private readonly leadersByTerm = new Map<number, NodeId>();
   private readonly lastDelivered = new Map<string, number>();
   /** fenced node -> the node that fenced it (its vote is held until it is heard from). */
@@ -491,6 +493,7 @@ export class Simulation {
       if (known === undefined) {
         if (i !== this.committed.length) this.fail('state-machine-safety', `commit of ${i} skips ${this.committed.length}`, n.id);
         this.committed.push(key);
+        this.commitTerm.push(s.term);
         this.globalHash.push(fnv(this.globalHash[i - 1], key));
         this.stats.committed = i;
       } else if (known !== key) {
@@ -506,8 +509,10 @@ export class Simulation {
     const other = this.leadersByTerm.get(s.term);
     if (other !== undefined && other !== n.id) this.fail('election-safety', `two leaders in term ${s.term}: ${other} and ${n.id}`, n.id);
     this.leadersByTerm.set(s.term, n.id);
-    // Leader completeness: the new leader holds every committed entry.
-    const top = this.committed.length - 1;
+    // Leader completeness: the new leader holds every entry committed in an earlier term. (A
+    // leader of a stale term, e.g. one that was paused, may lack later ones: it cannot commit.)
+    let top = this.committed.length - 1;
+    while (top > 0 && this.commitTerm[top] >= s.term) top--;
     if (lastIndex(s.log) < top) this.fail('leader-completeness', `leader of term ${s.term} has log up to ${lastIndex(s.log)}, committed ${top}`, n.id);
     for (let i = s.log.baseIndex + 1; i <= top; i++) {
       const e = entryAt(s.log, i);

@@ -1,0 +1,2 @@
+export * from './file-storage.js';
+export * from './records.js';
