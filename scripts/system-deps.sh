@@ -2,7 +2,7 @@
 # Debian packages that Vigil's tests and demo use: the real things, not stand-ins.
 #   iproute2 (ip, netns), nftables (fault injection), iputils-arping (gratuitous ARP),
 #   resource-agents (real OCF agents), pacemaker-cli-utils (crm_simulate as the scheduler oracle),
-#   procps, util-linux (nsenter).
+#   procps, util-linux (nsenter), fence-agents (fence_dummy: the real fence-agent protocol).
 # Installs only what is missing, and only when running as root on a Debian-like system.
 set -euo pipefail
 need=()
@@ -13,6 +13,7 @@ command -v arping >/dev/null 2>&1 || need+=(iputils-arping)
 command -v crm_simulate >/dev/null 2>&1 || need+=(pacemaker-cli-utils)
 command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v pkill >/dev/null 2>&1 || need+=(procps)
+[ -x /usr/sbin/fence_dummy ] || need+=(fence-agents)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: missing ${need[*]} (install them as root; tests that need them will be skipped)" >&2

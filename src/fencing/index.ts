@@ -1,0 +1,2 @@
+export * from './agent.js';
+export { labAgent, parseFenceInput, LAB_AGENT_METADATA } from './lab-agent.js';

@@ -1,0 +1,233 @@
+/**
+ * fence_vigil_lab: a fence agent for hosts in a namespace lab (bin/fence_vigil_lab runs it).
+ * "Power off" is what a crash of such a host is: every process recorded for the host, everything
+ * they started, and (with `netns`) every process inside the host's network namespace is frozen and
+ * then killed with SIGKILL; then the host's links go down, so nothing it held (a virtual IP on its
+ * interface) keeps answering. "Power on" brings the links back up and clears the fenced mark; it
+ * does not restart processes (the lab does that).
+ *
+ * Parameters (stdin, fence-agent protocol):
+ *   action   off | on | reboot | status | monitor | list | metadata | validate-all
+ *   port / plug / nodename   the host
+ *   pid_dir  directory with one sub-directory per host holding *.pid files (required); each file
+ *            holds "PID" or, better, "PID STARTTIME" (field 22 of /proc/PID/stat) so that a reused
+ *            pid is never mistaken for the host's process
+ *   netns    the host's network namespace; `{plug}` is replaced by the host name (optional)
+ *   link_down  yes|no: take the namespace's links down on off (default yes when netns is set)
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { processAlive, procPids, readProcStat } from '../executor/process.js';
+import { renderMetadata } from '../agents/metadata.js';
+
+const run = promisify(execFile);
+
+export interface LabFenceParams {
+  action: string;
+  host?: string;
+  pidDir?: string;
+  netns?: string;
+  linkDown: boolean;
+}
+
+/** Read `name=value` lines; unknown names are kept (the protocol allows extra device parameters). */
+export function parseFenceInput(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+export function labParams(input: Record<string, string>): LabFenceParams {
+  const host = input.port ?? input.plug ?? input.nodename;
+  const netns = input.netns ? input.netns.replaceAll('{plug}', host ?? '') : undefined;
+  const linkDown = input.link_down === undefined ? netns !== undefined : /^(1|yes|true|on)$/i.test(input.link_down);
+  return { action: input.action ?? input.option ?? 'reboot', host, pidDir: input.pid_dir, netns, linkDown };
+}
+
+const SAFE = /^[A-Za-z0-9_.:-]+$/;
+
+/** Pids recorded for a host: every *.pid file in <pid_dir>/<host>/ ("PID" or "PID STARTTIME"). */
+export async function recordedPids(pidDir: string, host: string): Promise<number[]> {
+  const dir = join(pidDir, host);
+  let names: string[];
+  try { names = await readdir(dir); } catch { return []; }
+  const pids: number[] = [];
+  for (const n of names.filter((x) => x.endsWith('.pid'))) {
+    const text = await readFile(join(dir, n), 'utf8').catch(() => '');
+    const [pidText, startTime] = text.trim().split(/\s+/);
+    const pid = Number(pidText);
+    if (!Number.isInteger(pid) || pid <= 1) continue;
+    // "PID STARTTIME" (field 22 of /proc/PID/stat) pins the file to one process: a pid reused
+    // by somebody else's process since is not ours to kill.
+    if (startTime !== undefined && readProcStat(pid)?.startTime !== startTime) continue;
+    pids.push(pid);
+  }
+  return pids;
+}
+
+/** The given pids and all their descendants (by walking parent links in /proc). */
+export function withDescendants(roots: number[]): Set<number> {
+  const children = new Map<number, number[]>();
+  for (const pid of procPids()) {
+    const st = readProcStat(pid);
+    if (!st) continue;
+    const list = children.get(st.ppid) ?? [];
+    list.push(pid);
+    children.set(st.ppid, list);
+  }
+  const all = new Set<number>();
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    if (all.has(pid)) continue;
+    all.add(pid);
+    for (const c of children.get(pid) ?? []) stack.push(c);
+  }
+  return all;
+}
+
+/** This process and its ancestors: never targets, whatever the pid files say. */
+function protectedPids(): Set<number> {
+  const out = new Set<number>([1]);
+  let pid: number | undefined = process.pid;
+  while (pid !== undefined && pid > 1 && !out.has(pid)) {
+    out.add(pid);
+    pid = readProcStat(pid)?.ppid;
+  }
+  return out;
+}
+
+async function netnsPids(ns: string): Promise<number[]> {
+  try {
+    const { stdout } = await run('ip', ['netns', 'pids', ns], { timeout: 10_000 });
+    return stdout.split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function setLinks(ns: string, up: boolean): Promise<void> {
+  const { stdout } = await run('ip', ['-n', ns, '-o', 'link', 'show'], { timeout: 10_000 });
+  for (const line of stdout.split('\n')) {
+    const m = /^\d+:\s+([^:@\s]+)/.exec(line);
+    if (!m || m[1] === 'lo') continue;
+    await run('ip', ['-n', ns, 'link', 'set', m[1], up ? 'up' : 'down'], { timeout: 10_000 });
+  }
+}
+
+const fencedMark = (p: LabFenceParams): string => join(p.pidDir!, p.host!, 'fenced');
+
+/** Kill a host's processes (freeze first, so none can fork a replacement between kills). */
+export async function powerOff(p: LabFenceParams): Promise<number> {
+  const roots = await recordedPids(p.pidDir!, p.host!);
+  if (p.netns) roots.push(...(await netnsPids(p.netns)));
+  const keep = protectedPids();
+  const victims = [...withDescendants(roots)].filter((pid) => !keep.has(pid));
+  for (const pid of victims) { try { process.kill(pid, 'SIGSTOP'); } catch { /* gone */ } }
+  // Freezing may have raced with a fork: look once more for children of the frozen set.
+  const all = [...withDescendants(victims)].filter((pid) => !keep.has(pid));
+  for (const pid of all) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  const until = Date.now() + 5000;
+  while (all.some((pid) => processAlive(pid)) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  if (p.netns && p.linkDown) await setLinks(p.netns, false);
+  await mkdir(join(p.pidDir!, p.host!), { recursive: true });
+  await writeFile(fencedMark(p), `${new Date().toISOString()}\n`);
+  return all.filter((pid) => processAlive(pid)).length;
+}
+
+export async function powerOn(p: LabFenceParams): Promise<void> {
+  await rm(fencedMark(p), { force: true });
+  if (p.netns) await setLinks(p.netns, true);
+}
+
+/** On while any recorded process lives; off when fenced and nothing lives; a crashed host is "on" (as a real power switch would say). */
+export async function powerStatus(p: LabFenceParams): Promise<'on' | 'off'> {
+  const live = (await recordedPids(p.pidDir!, p.host!)).some((pid) => processAlive(pid));
+  if (live) return 'on';
+  const fenced = await stat(fencedMark(p)).then(() => true, () => false);
+  return fenced ? 'off' : 'on';
+}
+
+export const LAB_AGENT_METADATA = renderMetadata({
+  name: 'fence_vigil_lab', version: '1.0',
+  shortdesc: 'Fence agent for hosts of a Vigil namespace lab',
+  longdesc: 'Powers a lab host off by killing every process recorded for it (and everything in its network namespace) and taking its links down.',
+  parameters: [
+    { name: 'port', required: false, unique: false, reloadable: false, type: 'string', shortdesc: 'Host to act on' },
+    { name: 'plug', required: false, unique: false, reloadable: false, type: 'string', shortdesc: 'Host to act on (alias of port)' },
+    { name: 'pid_dir', required: true, unique: false, reloadable: false, type: 'string', shortdesc: 'Directory with <host>/*.pid files' },
+    { name: 'netns', required: false, unique: false, reloadable: false, type: 'string', shortdesc: 'Network namespace of the host ({plug} is replaced)' },
+    { name: 'link_down', required: false, unique: false, reloadable: false, type: 'boolean', shortdesc: 'Take the host links down on off' },
+  ],
+  actions: ['on', 'off', 'reboot', 'status', 'monitor', 'list', 'metadata', 'validate-all'].map((name) => ({ name, timeoutMs: 20_000 })),
+});
+
+export interface AgentAnswer { code: number; stdout: string; stderr: string }
+
+/** The whole agent as a function of its input: what it prints and its exit code. */
+export async function labAgent(input: Record<string, string>): Promise<AgentAnswer> {
+  const p = labParams(input);
+  const fail = (msg: string): AgentAnswer => ({ code: 1, stdout: '', stderr: `fence_vigil_lab: ${msg}\n` });
+  if (p.action === 'metadata') return { code: 0, stdout: LAB_AGENT_METADATA, stderr: '' };
+  if (!p.pidDir) return fail('pid_dir is required');
+  if (!(await stat(p.pidDir).then((s) => s.isDirectory(), () => false))) return fail(`pid_dir ${p.pidDir} is not a directory`);
+  if (p.action === 'monitor') return { code: 0, stdout: '', stderr: '' };
+  if (p.action === 'list' || p.action === 'list-status') {
+    const entries = await readdir(p.pidDir, { withFileTypes: true }).catch(() => []);
+    const lines: string[] = [];
+    for (const e of entries.filter((x) => x.isDirectory() && SAFE.test(x.name)).sort((a, b) => a.name.localeCompare(b.name))) {
+      const st = p.action === 'list-status' ? `,${await powerStatus({ ...p, host: e.name })}` : '';
+      lines.push(`${e.name},${e.name}${st}`);
+    }
+    return { code: 0, stdout: lines.map((l) => `${l}\n`).join(''), stderr: '' };
+  }
+  if (!p.host) return fail('no target: give port, plug or nodename');
+  if (!SAFE.test(p.host)) return fail(`invalid host name ${p.host}`);
+  if (p.netns !== undefined && !SAFE.test(p.netns)) return fail(`invalid namespace name ${p.netns}`);
+  switch (p.action) {
+    case 'validate-all':
+      return { code: 0, stdout: '', stderr: '' };
+    case 'status': {
+      const power = await powerStatus(p);
+      return { code: power === 'on' ? 0 : 2, stdout: `Status: ${power.toUpperCase()}\n`, stderr: '' };
+    }
+    case 'off': {
+      const left = await powerOff(p);
+      return left === 0 ? { code: 0, stdout: 'Success: Powered OFF\n', stderr: '' } : fail(`${left} processes survived SIGKILL`);
+    }
+    case 'on':
+      await powerOn(p);
+      return { code: 0, stdout: 'Success: Powered ON\n', stderr: '' };
+    case 'reboot': {
+      const left = await powerOff(p);
+      if (left !== 0) return fail(`${left} processes survived SIGKILL`);
+      await powerOn(p);
+      return { code: 0, stdout: 'Success: Rebooted\n', stderr: '' };
+    }
+    default:
+      return fail(`unsupported action ${p.action}`);
+  }
+}
+
+/** Entry point for bin/fence_vigil_lab: read stdin (and `--name=value` arguments), act, exit. */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  const chunks: Buffer[] = [];
+  if (!process.stdin.isTTY) for await (const c of process.stdin) chunks.push(c as Buffer);
+  const input = parseFenceInput(Buffer.concat(chunks).toString('utf8'));
+  for (const a of argv) {
+    const m = /^--?([A-Za-z_-]+)=(.*)$/.exec(a);
+    if (m) input[m[1].replace(/-/g, '_')] = m[2];
+  }
+  const answer = await labAgent(input).catch((e: unknown) => ({ code: 1, stdout: '', stderr: `fence_vigil_lab: ${(e as Error).message}\n` }));
+  process.stdout.write(answer.stdout);
+  process.stderr.write(answer.stderr);
+  process.exitCode = answer.code;
+}
