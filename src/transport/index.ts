@@ -6,3 +6,4 @@ export * from './sender.js';
 export * from './receiver.js';
 export * from './links.js';
 export * from './endpoint.js';
+export * from './settings.js';

@@ -6,6 +6,7 @@
  */
 import { hkdfSync } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { parseAuthkeys } from '../config/heartbeat/authkeys.js';
 import { InputError } from '../model/index.js';
 import type { Warning } from '../model/index.js';
 
@@ -25,6 +26,8 @@ export interface LoadedKey {
 export interface KeyOptions {
   /** Accept a Heartbeat `crc` authkeys entry (no secret: anyone on the link can forge packets). */
   allowCrc?: boolean;
+  /** `auto` (default) recognises a Heartbeat authkeys file by its `auth N` line. */
+  format?: 'auto' | 'vigil' | 'heartbeat-authkeys';
 }
 
 export const MIN_SECRET_BYTES = 16;
@@ -50,54 +53,25 @@ function isPrintableText(b: Buffer): boolean {
   return true;
 }
 
-/** Parse a Heartbeat authkeys file: `auth N` selects the entry `N method [secret]` used. */
-function parseHeartbeatAuthkeys(text: string, file: string, opts: KeyOptions): LoadedKey {
-  let selected: { value: string; line: number } | undefined;
-  const entries = new Map<string, { method: string; secret: string; line: number }>();
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.replace(/#.*$/, '').trim();
-    if (line === '') return;
-    const words = line.split(/\s+/);
-    if (words[0] === 'auth') {
-      if (words.length !== 2) throw new InputError('`auth` takes one key index', { file, line: i + 1 }, { field: 'auth', expected: 'auth <index>' });
-      selected = { value: words[1], line: i + 1 };
-      return;
-    }
-    const [index, method, ...rest] = words;
-    if (!method) throw new InputError(`key entry "${line}" has no method`, { file, line: i + 1 }, { expected: '<index> sha1|md5|crc [secret]' });
-    entries.set(index, { method: method.toLowerCase(), secret: rest.join(' '), line: i + 1 });
-  });
-  if (!selected) throw new InputError('no `auth` line', { file }, { expected: 'auth <index>' });
-  const entry = entries.get(selected.value);
-  if (!entry) throw new InputError(`auth ${selected.value} names no key entry`, { file, line: selected.line }, { field: 'auth', expected: `one of: ${[...entries.keys()].join(', ') || '(none defined)'}` });
-  const where = { file, line: entry.line };
-  if (entry.method === 'crc') {
-    if (!opts.allowCrc) {
-      throw new InputError('authkeys method crc has no secret, so anyone on the network could forge cluster messages; refusing it',
-        where, { field: 'method', expected: 'sha1 or md5 with a secret (or allow crc explicitly)' });
-    }
-    return {
-      keys: deriveClusterKeys(CRC_MATERIAL), source: 'heartbeat-crc',
-      warnings: [{ where, message: 'authkeys method crc accepted on request: packets are NOT authenticated; anyone on the network can forge them' }],
-    };
+/** A Heartbeat authkeys file (parsed by the config layer): the selected sha1/md5 secret is the key material. */
+function fromHeartbeatAuthkeys(text: string, file: string, opts: KeyOptions): LoadedKey {
+  const a = parseAuthkeys(text, file, { allowCrc: opts.allowCrc });
+  if (a.active.method === 'crc') {
+    // parseAuthkeys refused crc unless allowed, and warned when it was.
+    return { keys: deriveClusterKeys(CRC_MATERIAL), source: 'heartbeat-crc', warnings: a.warnings };
   }
-  if (entry.method !== 'sha1' && entry.method !== 'md5') {
-    throw new InputError(`unknown authkeys method "${entry.method}"`, where, { field: 'method', expected: 'sha1, md5 or crc' });
-  }
-  if (entry.secret === '') throw new InputError(`authkeys method ${entry.method} needs a secret`, where, { field: 'secret', expected: 'a secret after the method' });
-  const warnings: Warning[] = [];
-  if (Buffer.byteLength(entry.secret) < MIN_SECRET_BYTES) {
-    warnings.push({ where, message: `the authkeys secret is short (${Buffer.byteLength(entry.secret)} bytes); use at least ${MIN_SECRET_BYTES} random bytes` });
-  }
-  // The secret is key material for HMAC-SHA256 (and AES-GCM); the old sha1/md5 MACs are not used.
-  return { keys: deriveClusterKeys(Buffer.from(entry.secret, 'utf8')), source: entry.method === 'sha1' ? 'heartbeat-sha1' : 'heartbeat-md5', warnings };
+  // The secret keys HMAC-SHA256 (and AES-GCM); Heartbeat's sha1/md5 MACs themselves are not used.
+  return { keys: deriveClusterKeys(Buffer.from(a.active.secret, 'utf8')), source: a.active.method === 'sha1' ? 'heartbeat-sha1' : 'heartbeat-md5', warnings: a.warnings };
 }
 
 /** Turn authkey file contents into cluster keys. Pure; `file` only names the source in errors. */
 export function parseAuthkey(content: Buffer, file: string, opts: KeyOptions = {}): LoadedKey {
+  const format = opts.format ?? 'auto';
+  if (format === 'heartbeat-authkeys' || (format === 'auto' && isPrintableText(content) && looksLikeHeartbeat(content.toString('utf8')))) {
+    return fromHeartbeatAuthkeys(content.toString('utf8'), file, opts);
+  }
   if (isPrintableText(content)) {
     const text = content.toString('utf8');
-    if (looksLikeHeartbeat(text)) return parseHeartbeatAuthkeys(text, file, opts);
     // A text key edited by hand: surrounding whitespace (an editor's final newline) is not key material.
     const trimmed = Buffer.from(text.trim(), 'utf8');
     if (trimmed.length < MIN_SECRET_BYTES) {

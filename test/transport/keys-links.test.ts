@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, InputErrors } from '../../src/model/index.js';
-import { broadcastAddress, deriveClusterKeys, linksFromHaCf, loadAuthkeyFile, parseAuthkey, resolveLink } from '../../src/transport/index.js';
+import { broadcastAddress, deriveClusterKeys, linkSpecsFromSettings, linksFromHaCf, loadAuthkeyFile, parseAuthkey, resolveLink } from '../../src/transport/index.js';
 
 function withDir(f: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-keys-'));
@@ -51,14 +51,16 @@ test('Heartbeat authkeys: the selected sha1/md5 secret is the key material; crc 
   assert.deepEqual(sha1.keys, deriveClusterKeys(Buffer.from('Hello-this-is-the-secret')));
   const md5 = parseAuthkey(Buffer.from('auth 1\n1 md5 short\n'), 'authkeys');
   assert.equal(md5.source, 'heartbeat-md5');
-  assert.match(md5.warnings[0].message, /short/);
-  assert.throws(() => parseAuthkey(Buffer.from('auth 3\n3 crc\n'), 'authkeys'), (e: unknown) => e instanceof InputError && /crc/.test(e.message) && e.where.line === 2);
+  assert.match(md5.warnings[0].message, /HMAC-SHA256/);
+  assert.match(parseAuthkey(Buffer.from('auth 1\n1 sha1 short\n'), 'authkeys').warnings[0].message, /short/);
+  assert.throws(() => parseAuthkey(Buffer.from('auth 3\n3 crc\n'), 'authkeys'), (e: unknown) => e instanceof InputErrors && /crc/.test(e.errors[0].message) && e.errors[0].where.line === 2);
+  assert.equal(parseAuthkey(Buffer.from('auth 1\n1 sha1 Hello-this-is-the-secret\n'), 'k', { format: 'vigil' }).source, 'vigil', 'format forced');
   const crc = parseAuthkey(Buffer.from('auth 3\n3 crc\n'), 'authkeys', { allowCrc: true });
   assert.equal(crc.source, 'heartbeat-crc');
   assert.match(crc.warnings[0].message, /NOT authenticated/);
-  assert.throws(() => parseAuthkey(Buffer.from('auth 4\n1 sha1 xxxxxxxxxxxxxxxxxxxxxx\n'), 'authkeys'), /auth 4 names no key entry/);
-  assert.throws(() => parseAuthkey(Buffer.from('auth 1\n1 sha256 xxxxxxxxxxxxxxxxxxxxxx\n'), 'authkeys'), /unknown authkeys method/);
-  assert.throws(() => parseAuthkey(Buffer.from('auth 1\n1 sha1\n'), 'authkeys'), /needs a secret/);
+  assert.throws(() => parseAuthkey(Buffer.from('auth 4\n1 sha1 xxxxxxxxxxxxxxxxxxxxxx\n'), 'authkeys'), /auth 4 selects a key that is not defined/);
+  assert.throws(() => parseAuthkey(Buffer.from('auth 1\n1 sha256 xxxxxxxxxxxxxxxxxxxxxx\n'), 'authkeys'), /unknown method/);
+  assert.throws(() => parseAuthkey(Buffer.from('auth 1\n1 sha1\n'), 'authkeys'), /has no secret/);
 });
 
 test('ha.cf media lines map to link specs', () => {
@@ -102,4 +104,20 @@ test('links resolve their local address from the interface table', () => {
   assert.deepEqual(resolveLink({ kind: 'bcast', id: 'b', interface: 'eth0', port: 694 }, ifs), { kind: 'bcast', id: 'b', interface: 'eth0', port: 694, bind: '192.0.2.10', broadcast: '192.0.2.255' });
   assert.equal(resolveLink({ kind: 'ucast', id: 'u', interface: 'eth0', port: 694, peers: [] }, ifs).bind, '192.0.2.10');
   assert.throws(() => resolveLink({ kind: 'ucast', id: 'u', interface: 'eth9', port: 694, peers: [] }, ifs), /eth9 of link u has no IPv4 address/);
+});
+
+test('engine settings become this node\'s link specs: own address bound, peers named, extra ucast peers kept', () => {
+  const nodes = [
+    { name: 'alpha', id: 1, addresses: ['10.0.0.1', '10.1.0.1'], votes: 1 },
+    { name: 'beta', id: 2, addresses: ['10.0.0.2', '10.1.0.2'], votes: 1 },
+  ];
+  const links = [
+    { name: 'link0', transport: 'unicast' as const, port: 694, ttl: 1, loop: false, peers: ['10.0.0.1', '10.0.0.9:700'] },
+    { name: 'link1', transport: 'multicast' as const, interface: 'eth1', port: 695, group: '239.1.1.1', ttl: 2, loop: true, peers: [] },
+  ];
+  assert.deepEqual(linkSpecsFromSettings(links, nodes, 'alpha'), [
+    { kind: 'ucast', id: 'link0', port: 694, bind: '10.0.0.1', peers: [{ address: '10.0.0.2', port: 694, node: 'beta' }, { address: '10.0.0.9', port: 700 }] },
+    { kind: 'mcast', id: 'link1', port: 695, interface: 'eth1', bind: '10.1.0.1', group: '239.1.1.1', ttl: 2, loop: true },
+  ]);
+  assert.throws(() => linkSpecsFromSettings(links, nodes, 'gamma'), /gamma.*not in the node list/);
 });
