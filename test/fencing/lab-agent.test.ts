@@ -42,8 +42,9 @@ test('off kills the recorded processes and their descendants; status, list, on, 
     // A "resource" that started its own child, which is not recorded anywhere.
     const supervisor = await startFor(dir, 'h1', 'svc', ['sh', '-c', `sleep 300 & echo $! > ${grandchildFile}; wait`]);
     const other = await startFor(dir, 'h2', 'vigild', ['sleep', '300']);
-    // A stale record whose pid now belongs to someone else (this test runner): start time differs.
-    await writeFile(join(dir, 'h1', 'stale.pid'), `${process.pid} 1\n`);
+    // A stale record whose pid now belongs to another process: the start time does not match.
+    const bystander = await startFor(dir, 'none', 'x', ['sleep', '300'], false);
+    await writeFile(join(dir, 'h1', 'stale.pid'), `${bystander} 1\n`);
     let grandchild = 0;
     for (let i = 0; i < 100 && !grandchild; i++) {
       grandchild = Number(await readFile(grandchildFile, 'utf8').catch(() => '0'));
@@ -62,6 +63,7 @@ test('off kills the recorded processes and their descendants; status, list, on, 
     assert.equal(off.ok, true, off.error);
     for (const pid of [daemon, supervisor, grandchild]) assert.equal(processAlive(pid), false, `pid ${pid} of h1 must be dead`);
     assert.equal(processAlive(other), true, 'the other host is untouched');
+    assert.equal(processAlive(bystander), true, 'a reused pid (start time differs) is spared');
     assert.equal((await runner.run({ ...common, action: 'status', target: 'h1' })).power, 'off');
 
     assert.equal((await runner.run({ ...common, action: 'on', target: 'h1' })).ok, true);
