@@ -41,6 +41,8 @@ export function ocfEnvironment(req: AgentRequest, settings: AgentSettings): Reco
   };
   for (const [k, v] of Object.entries(req.params)) env[`OCF_RESKEY_${k}`] = v;
   for (const [k, v] of Object.entries(req.meta)) env[`OCF_RESKEY_CRM_meta_${metaKey(k)}`] = v;
+  // Pacemaker names the operation in CRM_meta_name; some agents log or branch on it.
+  env.OCF_RESKEY_CRM_meta_name ??= req.action;
   env.OCF_RESKEY_CRM_meta_timeout = String(req.timeoutMs);
   env.OCF_RESKEY_CRM_meta_interval = String(req.intervalMs);
   if (settings.nodeName !== undefined && env.OCF_RESKEY_CRM_meta_on_node === undefined) {

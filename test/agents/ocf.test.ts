@@ -82,6 +82,7 @@ test('OCF environment: parameters, meta, timeout, interval, instance, provider',
     assert.equal(env.OCF_RESKEY_CRM_meta_clone_max, '3');
     assert.equal(env.OCF_RESKEY_CRM_meta_notify_type, 'pre');
     assert.equal(env.OCF_RESKEY_CRM_meta_timeout, '7000');
+    assert.equal(env.OCF_RESKEY_CRM_meta_name, 'monitor');
     assert.equal(env.OCF_RESKEY_CRM_meta_interval, '15000');
     assert.equal(env.OCF_RESKEY_CRM_meta_on_node, 'node1');
     assert.equal(env.OCF_CHECK_LEVEL, '10');
@@ -121,6 +122,26 @@ test('exit codes outside 0..9, signals, missing agents and unsafe names', async 
     const sneaky = await op('Dummy', '../../../../usr/lib/ocf/resource.d/heartbeat');
     assert.equal(sneaky.opStatus, OpStatus.NotInstalled);
     assert.match(sneaky.exitReason ?? '', /invalid/);
+  } finally {
+    await ex.shutdown();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('ocf:pacemaker:Stateful: a promotable agent reports 8 when promoted', async () => {
+  const dir = await tempDir();
+  const ex = new Executor({ agents: { rscTmpDir: dir } });
+  const base = { resource: 'ms:0', agent: { class: 'ocf', provider: 'pacemaker', type: 'Stateful' } as const, params: { state: join(dir, 'ms.state') }, meta: { notify: 'false' }, timeoutMs: 20_000 };
+  try {
+    assert.equal((await ex.probe(base)).state, 'stopped');
+    assert.equal((await ex.execute({ ...base, action: 'start' })).rc, 0);
+    assert.equal((await ex.probe(base)).state, 'running');
+    assert.equal((await ex.execute({ ...base, action: 'promote' })).rc, 0);
+    assert.equal((await ex.probe(base)).state, 'promoted');
+    assert.equal((await ex.execute({ ...base, action: 'demote' })).rc, 0);
+    assert.equal((await ex.probe(base)).state, 'running');
+    assert.equal((await ex.execute({ ...base, action: 'stop' })).rc, 0);
+    assert.equal((await ex.probe(base)).state, 'stopped');
   } finally {
     await ex.shutdown();
     await rm(dir, { recursive: true, force: true });
