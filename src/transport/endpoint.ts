@@ -38,6 +38,13 @@ const SEND_BURST_FRAMES = 32;
 /** Socket buffers we ask for (the kernel caps them at net.core.[rw]mem_max). */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
+let lastIncarnation = 0;
+/** Start time in ms, strictly increasing even for endpoints started within one millisecond (tests). */
+function nextIncarnation(): number {
+  lastIncarnation = Math.max(Date.now(), lastIncarnation + 1);
+  return lastIncarnation;
+}
+
 export interface EndpointOptions {
   self: NodeId;
   /** Every node of the cluster, self included. */
@@ -104,6 +111,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   private links: LinkRuntime[] = [];
   private mstate: MembershipState | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private timerFor = Number.NaN;
   private closed = false;
 
   constructor(readonly opts: EndpointOptions) {
@@ -113,7 +121,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     if (opts.links.length > MAX_LINKS) throw new RangeError(`at most ${MAX_LINKS} links`);
     if (new Set(opts.links.map((l) => l.id)).size !== opts.links.length) throw new RangeError('link ids must be unique');
     this.clusterId = typeof opts.cluster === 'number' ? opts.cluster : clusterIdFromName(opts.cluster);
-    this.incarnation = opts.incarnation ?? Date.now();
+    this.incarnation = opts.incarnation ?? nextIncarnation();
     this.clock = opts.clock ?? (() => performance.now());
     const codec = { keys: opts.keys, encrypt: opts.encrypt ?? false, maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES };
     this.sender = new Sender({ ...codec, self: opts.self, clusterId: this.clusterId, incarnation: this.incarnation, ivSource: (n) => randomBytes(n) });
@@ -170,12 +178,13 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   }
 
   /**
-   * Send a protocol message to one peer (`to`) or to every node (`to` undefined), on every link.
-   * Large bodies are chunked. Delivery is best effort, like UDP: the protocol above retries.
+   * Send a protocol message to one peer (`to`) or to every other node (`to` undefined), on every
+   * link. Large bodies are chunked. Delivery is best effort, like UDP: the protocol above retries.
    */
   send(to: NodeId | undefined, body: Uint8Array): void {
     if (this.closed || !this.mstate) throw new Error('endpoint not running');
     if (to !== undefined && !this.opts.nodes.includes(to)) throw new RangeError(`unknown node ${to}`);
+    if (to === this.opts.self) throw new RangeError('a node does not send messages to itself');
     const frames = this.sender.message(to, body);
     if (frames.length === 1 && this.queue.length === 0) { this.transmit(frames[0], to); return; }
     for (const f of frames) this.queue.push({ frame: f, to });
@@ -289,7 +298,10 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
       else this.emit('membership', o);
     }
     if (this.closed) return;
+    // Most frames change nothing about when we must wake next; keep the timer then.
+    if (this.timer && wakeAt === this.timerFor) return;
     if (this.timer) clearTimeout(this.timer);
+    this.timerFor = wakeAt;
     const delay = Math.max(0, wakeAt - this.clock());
     // +1 ms: timers may fire a hair early relative to performance.now(); a tick before wakeAt is harmless but wasted.
     this.timer = setTimeout(() => this.onTimer(), Math.ceil(delay) + 1);

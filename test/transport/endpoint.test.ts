@@ -175,3 +175,23 @@ test('a node with a different key cannot join: its frames are dropped as bad-aut
     assert.equal(events.some((e) => e.kind === 'peer-up'), false);
   } finally { await a.close(); await b.close(); }
 });
+
+test('a link that cannot bind fails start() with the link and address named, and releases what it opened', async () => {
+  const names = ['n1', 'n2'];
+  const port = BASE + portOffset;
+  portOffset += 10;
+  const a = new Endpoint({ self: 'n1', nodes: names, cluster: 'test', keys, links: linksFor(0, names, port, 2), timings: TIMINGS });
+  await a.start();
+  // Same addresses as n1: both links are taken.
+  const clash = new Endpoint({ self: 'n1', nodes: names, cluster: 'test', keys, links: linksFor(0, names, port, 2), timings: TIMINGS });
+  try {
+    await assert.rejects(clash.start(), /link link0: cannot bind 127\.0\.1\.10:\d+: .*EADDRINUSE/);
+    assert.throws(() => a.send('n9', Buffer.from('x')), /unknown node n9/);
+    assert.throws(() => a.send('n1', Buffer.from('x')), /itself/);
+    assert.throws(() => clash.send(undefined, Buffer.from('x')), /not running/);
+  } finally { await a.close(); await clash.close(); }
+  // Everything was released: the same ports bind again.
+  const again = new Endpoint({ self: 'n1', nodes: names, cluster: 'test', keys, links: linksFor(0, names, port, 2), timings: TIMINGS });
+  await again.start();
+  await again.close();
+});
