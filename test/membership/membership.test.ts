@@ -183,3 +183,35 @@ test('timings: the defaults are valid; nonsense is refused with reasons', () => 
   assert.throws(() => initMembership({ self: 'a', peers: [], links: ['l'], timings: { ...T, deadtimeMs: 100 } }, 0), RangeError);
   assert.throws(() => initMembership({ self: 'a', peers: [], links: [] }, 0), RangeError);
 });
+
+test('restarts in a schedule: one peer-restarted per incarnation increase, stale incarnations ignored', () => {
+  const arb = fc.array(fc.record({
+    gap: fc.integer({ min: 0, max: 900 }),
+    peer: fc.constantFrom(...PEERS),
+    link: fc.constantFrom(...LINKS),
+    inc: fc.integer({ min: -1, max: 1 }),
+  }), { maxLength: 100 });
+  fc.assert(fc.property(arb, (xs) => {
+    const incs: Record<string, number> = { b: 10, c: 10 };
+    let at = 0;
+    const arrivals: Arrival[] = xs.map((x) => {
+      at += x.gap;
+      // -1: a stale frame from the previous incarnation; +1: the peer restarted.
+      if (x.inc === 1) incs[x.peer] += 1;
+      return { at, peer: x.peer, link: x.link, incarnation: incs[x.peer] + (x.inc === -1 ? -1 : 0) };
+    });
+    const log = run(arrivals, at + 100, () => {});
+    for (const p of PEERS) {
+      const mine = arrivals.filter((a) => a.peer === p);
+      let highest: number | undefined;
+      let increases = 0;
+      for (const a of mine) {
+        if (highest !== undefined && a.incarnation > highest) increases++;
+        highest = highest === undefined ? a.incarnation : Math.max(highest, a.incarnation);
+      }
+      const restarts = log.filter((x) => x.o.kind === 'peer-restarted' && x.o.peer === p);
+      assert.equal(restarts.length, increases);
+      for (const r of restarts) if (r.o.kind === 'peer-restarted') assert.ok(r.o.incarnation > r.o.previousIncarnation);
+    }
+  }), { numRuns: 300 });
+});
