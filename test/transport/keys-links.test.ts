@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseHaCf } from '../../src/config/heartbeat/index.js';
 import { InputError, InputErrors } from '../../src/model/index.js';
 import { broadcastAddress, deriveClusterKeys, linkSpecsFromSettings, linksFromHaCf, loadAuthkeyFile, parseAuthkey, resolveLink } from '../../src/transport/index.js';
 
@@ -120,4 +121,16 @@ test('engine settings become this node\'s link specs: own address bound, peers n
     { kind: 'mcast', id: 'link1', port: 695, interface: 'eth1', bind: '10.1.0.1', group: '239.1.1.1', ttl: 2, loop: true },
   ]);
   assert.throws(() => linkSpecsFromSettings(links, nodes, 'gamma'), /gamma.*not in the node list/);
+});
+
+test('a real ha.cf, parsed by the config layer, maps to link specs', () => {
+  const text = [
+    'logfacility local0', 'keepalive 2', 'deadtime 30', 'udpport 694',
+    'bcast eth1', 'mcast eth0 225.0.0.1 694 1 0', 'ucast eth2 10.0.0.2', 'ucast eth2 10.0.0.3',
+    'auto_failback on', 'node alpha', 'node beta', '',
+  ].join('\n');
+  const cf = parseHaCf(text, '/etc/ha.d/ha.cf');
+  assert.deepEqual(linksFromHaCf(cf.directives).map((l) => [l.kind, l.id, l.port]), [
+    ['bcast', 'bcast-eth1', 694], ['mcast', 'mcast-eth0', 694], ['ucast', 'ucast-eth2', 694],
+  ]);
 });
