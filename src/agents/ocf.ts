@@ -53,6 +53,9 @@ export function ocfEnvironment(req: AgentRequest, settings: AgentSettings): Reco
   return env;
 }
 
+/** HA_RSCTMP directories already created by this process (one mkdir per directory, not per call). */
+const madeDirs = new Set<string>();
+
 export const ocfDriver: AgentDriver = {
   async installed(req, ctx) {
     const { provider = 'heartbeat', type } = req.agent;
@@ -70,7 +73,10 @@ export const ocfDriver: AgentDriver = {
     const { provider = 'heartbeat', type } = req.agent;
     const path = ocfAgentPath(ctx.settings, provider, type);
     // Agents expect HA_RSCTMP to exist (it is a tmpfs directory created at boot on real nodes).
-    await mkdir(ctx.settings.rscTmpDir, { recursive: true }).catch(() => undefined);
+    if (!madeDirs.has(ctx.settings.rscTmpDir)) {
+      await mkdir(ctx.settings.rscTmpDir, { recursive: true }).catch(() => undefined);
+      madeDirs.add(ctx.settings.rscTmpDir);
+    }
     const outcome = await ctx.run([path, req.action], { env: ocfEnvironment(req, ctx.settings) });
     return ocfResult(outcome, `ocf:${provider}:${type} ${req.action}`);
   },
