@@ -93,6 +93,8 @@ export interface NodeState {
   /** Two-node wait_for_all: in sync with a leader that did not hold our vote since we started. */
   synced: boolean;
   incoming: Snapshot | null;
+  /** The write that records our vote for ourselves; the vote counts once it is durable. */
+  selfVoteSeq: number;
 }
 
 export const DEFAULT_TIMING: TimingOptions = {
@@ -152,7 +154,7 @@ export function createNode(p: CreateNodeParams): NodeState {
     leaderContactAt: p.now, leaderLeaseValid: false,
     votesGranted: new Set(), peers: new Map(), heartbeatDue: 0, termStartIndex: Infinity, leaseExpiry: -Infinity,
     stableIndex: lastIndex(log), seq: 0, pendingStable: [],
-    heldVotes: new Set(), synced: false, incoming: null,
+    heldVotes: new Set(), synced: false, incoming: null, selfVoteSeq: 0,
   };
   resetElectionDeadline(s, p.now);
   return s;
@@ -218,6 +220,11 @@ export function step(s: NodeState, input: Input): { state: NodeState; output: Ou
         if (done) s.stableIndex = Math.max(s.stableIndex, done.last);
       }
       if (s.role === 'leader') maybeCommit(s, out);
+      if (s.role === 'candidate' && s.selfVoteSeq !== 0 && input.seq >= s.selfVoteSeq) {
+        s.selfVoteSeq = 0;
+        s.votesGranted.add(s.id);
+        if (haveVotes(s)) becomeLeader(s, out, now);
+      }
       break;
     }
     case 'compact': onCompact(s, out, input.index, input.data); break;
@@ -353,12 +360,14 @@ function startElection(s: NodeState, out: Out, now: number): void {
   if (!canCampaign(s, now)) { becomeFollower(s, out, now, s.term, null); return; }
   setHardState(s, out, s.term + 1, s.id);
   setRole(s, out, 'candidate');
-  s.votesGranted = new Set([s.id]);
+  // Our own vote counts only once it is on disk: a leader whose vote for itself could be lost in
+  // a crash could, after restarting, vote for someone else in the same term.
+  s.votesGranted = new Set();
+  s.selfVoteSeq = out.persistSeq;
   resetElectionDeadline(s, now);
   const li = lastIndex(s.log);
   const lt = lastTerm(s.log);
   for (const to of voters(s)) out.send.push({ type: 'vote', from: s.id, to, term: s.term, lastIndex: li, lastTerm: lt });
-  if (haveVotes(s)) becomeLeader(s, out, now);
 }
 
 function becomeLeader(s: NodeState, out: Out, now: number): void {
@@ -380,6 +389,7 @@ function becomeLeader(s: NodeState, out: Out, now: number): void {
 
 function broadcast(s: NodeState, out: Out, now: number): void {
   s.heartbeatDue = now + s.opts.timing.heartbeatMs;
+  s.leaderContactAt = now;
   for (const [peer, p] of s.peers) sendAppend(s, out, now, peer, p);
   refreshLease(s, now);
 }

@@ -105,6 +105,8 @@ interface SimNode {
   smApplied: number;
   smHash: number;
   checkedCommit: number;
+  /** Crash while the next write is in flight (a torn write). */
+  crashOnNextWrite: boolean;
 }
 
 type Ev =
@@ -114,6 +116,7 @@ type Ev =
   | { k: 'chaos' }
   | { k: 'undo'; fn: () => void }
   | { k: 'restart'; node: number; inc: number }
+  | { k: 'crash'; node: number; inc: number }
   | { k: 'resume'; node: number; inc: number }
   | { k: 'propose' }
   | { k: 'compact'; node: number }
@@ -149,6 +152,8 @@ export class Simulation {
   private settleDeadline = Infinity;
   /** Client load differs per seed: busy (new entries all the time) to mostly quiet. */
   private readonly proposalGapMs: number;
+  /** Disk latency differs per seed too. */
+  private readonly fsyncMaxMs: number;
 
   // Network.
   private readonly blocked = new Map<string, number>();
@@ -200,7 +205,7 @@ export class Simulation {
       const n: SimNode = {
         idx, id: m.id, alive: true, paused: false, incarnation: 0, offset: this.rng.range(0, 100_000), rate,
         state: null, disk: emptyPersisted(), pending: [], lastPersistDone: 0, backlog: [], wakeLocal: NaN, token: 0,
-        smApplied: 0, smHash: FNV_OFFSET, checkedCommit: 0,
+        smApplied: 0, smHash: FNV_OFFSET, checkedCommit: 0, crashOnNextWrite: false,
       };
       this.nodes.push(n);
       this.byId.set(m.id, n);
@@ -208,6 +213,7 @@ export class Simulation {
     this.faultEnd = o.faultMs ?? this.rng.range(6000, 16000);
     this.settleMs = o.settleMs ?? 10_000;
     this.proposalGapMs = this.rng.pick([300, 1000, 3000, 6000]);
+    this.fsyncMaxMs = this.rng.pick([1, 3, 10, 30]);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -302,6 +308,14 @@ export class Simulation {
       case 'restart': {
         const n = this.nodes[ev.node];
         if (!n.alive && n.incarnation === ev.inc) this.boot(n);
+        return;
+      }
+      case 'crash': {
+        const n = this.nodes[ev.node];
+        if (n.alive && n.incarnation === ev.inc && !this.healed) {
+          this.crash(n, 'kill -9 during a write');
+          this.q.push(this.t + this.rng.range(50, 3000), { k: 'restart', node: n.idx, inc: n.incarnation });
+        }
         return;
       }
       case 'resume': {
@@ -427,8 +441,12 @@ export class Simulation {
     if (out.persist.length) {
       n.pending.push({ seq: out.persistSeq, ops: out.persist, msgs: out.send });
       // fsync latency; writes complete in order.
-      n.lastPersistDone = Math.max(n.lastPersistDone, this.t) + this.rng.range(0.2, 3);
+      n.lastPersistDone = Math.max(n.lastPersistDone, this.t) + this.rng.range(0.2, this.fsyncMaxMs);
       this.q.push(n.lastPersistDone, { k: 'persisted', node: n.idx, inc: n.incarnation });
+      if (n.crashOnNextWrite) {
+        n.crashOnNextWrite = false;
+        this.q.push(this.rng.range(this.t, n.lastPersistDone), { k: 'crash', node: n.idx, inc: n.incarnation });
+      }
     } else if (n.pending.length) {
       // Messages never overtake an earlier write that is not yet durable.
       const last = n.pending[n.pending.length - 1];
@@ -599,6 +617,11 @@ export class Simulation {
     if (r < 0.18) {
       if (!alive.length) return;
       const n = this.rng.pick(alive);
+      if (this.rng.chance(0.4)) {
+        this.countFault('crash-mid-write');
+        n.crashOnNextWrite = true;
+        return;
+      }
       this.countFault('crash');
       this.crash(n, 'kill -9');
       this.q.push(this.t + this.rng.range(50, 3000), { k: 'restart', node: n.idx, inc: n.incarnation });
@@ -691,6 +714,7 @@ export class Simulation {
     this.jitterLevels.clear();
     this.dupLevels.clear();
     for (const n of this.nodes) {
+      n.crashOnNextWrite = false;
       if (!n.alive) this.boot(n);
       else if (n.paused) this.resume(n);
     }
@@ -704,7 +728,7 @@ export class Simulation {
       this.fail('liveness', `no DC with every node caught up ${this.settleMs} ms after faults stopped`);
     }
     if (this.recovered) return;
-    this.q.push(this.t + this.rng.range(50, this.proposalGapMs), { k: 'propose' });
+    this.q.push(this.t + this.rng.range(50, this.healed ? 300 : this.proposalGapMs), { k: 'propose' });
     let best: SimNode | null = null;
     for (const n of this.nodes) {
       if (n.alive && !n.paused && n.state?.role === 'leader' && (!best || n.state.term > (best.state as NodeState).term)) best = n;
