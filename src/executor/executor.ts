@@ -175,6 +175,12 @@ export class Executor {
     return { state: probeState(result), result };
   }
 
+  /** Probe several resources (a node joining, a new DC): all at once, each in its resource's queue. */
+  async probeAll(reqs: Array<Omit<OperationRequest, 'action' | 'intervalMs'>>): Promise<Map<string, ProbeResult>> {
+    const results = await Promise.all(reqs.map((r) => this.probe(r)));
+    return new Map(reqs.map((r, i) => [r.resource, results[i]]));
+  }
+
   /** `validate-all` for a configured resource (does not touch the running service). */
   validate(req: Omit<OperationRequest, 'action' | 'intervalMs'>): Promise<OperationResult> {
     return this.execute({ ...req, action: 'validate-all', intervalMs: 0 });

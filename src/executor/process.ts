@@ -216,6 +216,9 @@ export function runProcess(req: ProcessRequest): Promise<ProcessOutcome> {
     // 'exit', not 'close': an agent that starts a daemon which keeps our stdout open must not
     // hold the operation until that daemon ends. Give the pipes a moment to drain, then let go.
     child.on('exit', (code, sig) => {
+      // The agent is done: from here on the deadline must not kill what it legitimately left
+      // running (a daemon it started), only a deadline that passed before the exit counts.
+      if (timer) clearTimeout(timer);
       let drained = false;
       const release = (): void => {
         if (drained) return;

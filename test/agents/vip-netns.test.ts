@@ -84,6 +84,21 @@ test('builtin:vip in a namespace: add with label, gratuitous ARP reaches the nei
     const wrongNic = { ...base, params: { ip: vip, nic: 'eth9' } };
     assert.equal((await ex.execute({ ...wrongNic, action: 'start' })).rc, 6);
     assert.equal((await ex.probe(wrongNic)).state, 'stopped');
+    // An address configured by hand with another prefix is still removed by stop.
+    await lab!.exec('a', ['ip', 'addr', 'add', `${vip}/32`, 'dev', 'eth0']);
+    assert.equal((await ex.probe(base)).state, 'running');
+    assert.equal((await ex.execute({ ...base, action: 'stop' })).rc, 0);
+    assert.doesNotMatch(await addrsOf('a'), new RegExp(vip.replace(/\./g, '\\.')));
+    // arping that fails at once (the interface is down) fails the start, with its reason.
+    await lab!.setLink('a', 0, false);
+    try {
+      const down = await ex.execute({ ...base, action: 'start', params: { ...base.params, nic: 'eth0', cidr_netmask: '24' } });
+      assert.equal(down.rc, 1);
+      assert.match(down.exitReason ?? '', /arping -U failed/);
+      assert.equal((await ex.execute({ ...base, action: 'stop' })).rc, 0);
+    } finally {
+      await lab!.setLink('a', 0, true);
+    }
     const noSubnet = { ...base, params: { ip: '203.0.113.77' } };
     const r = await ex.execute({ ...noSubnet, action: 'start' });
     assert.equal(r.rc, 6);

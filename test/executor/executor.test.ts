@@ -104,6 +104,9 @@ test('probe maps rc to state; unknown classes and agents are reported, not throw
     assert.equal(failed.result.rc, 1);
     assert.equal(probeState({ rc: 0, opStatus: OpStatus.Timeout }), 'failed');
 
+    const many = await ex.probeAll([base, { resource: 'q', agent: dummy, params: { state: join(dir, 'q.state') } }]);
+    assert.deepEqual([...many.entries()].map(([k, v]) => [k, v.state]), [['p', 'failed'], ['q', 'stopped']]);
+
     const nope = await ex.execute({ resource: 'x', agent: { class: 'nagios', type: 'check_x' }, action: 'start' });
     assert.equal(nope.opStatus, OpStatus.NotSupported);
     const noBuiltin = await ex.execute({ resource: 'x', agent: { class: 'builtin', type: 'teleport' }, action: 'start' });

@@ -87,11 +87,17 @@ async function placement(call: BuiltinCall): Promise<Placement | { problem: stri
   return { ip, family, nic: dev, prefix, label: fullLabel };
 }
 
-async function present(call: BuiltinCall, p: Placement): Promise<{ up?: boolean; error?: string; missingDev?: boolean }> {
-  const r = await addresses(call.ctx, p.family, p.nic);
-  if (r.missingDev) return { up: false, missingDev: true };
+/** Where the address is configured now: on the configured nic, or (nic not given) on any interface. */
+async function findAddress(call: BuiltinCall, p: Placement): Promise<{ found?: InterfaceAddress[]; error?: string; missingDev?: boolean }> {
+  const r = await addresses(call.ctx, p.family, call.params.nic || undefined);
+  if (r.missingDev) return { found: [], missingDev: true };
   if (r.error) return { error: r.error };
-  return { up: (r.addrs ?? []).some((a) => a.address === p.ip) };
+  return { found: (r.addrs ?? []).filter((a) => a.address === p.ip) };
+}
+
+async function present(call: BuiltinCall, p: Placement): Promise<{ up?: boolean; error?: string; missingDev?: boolean }> {
+  const r = await findAddress(call, p);
+  return r.error ? { error: r.error } : { up: (r.found ?? []).length > 0, missingDev: r.missingDev };
 }
 
 /** Running announcers, per resource, so stop can end them and they never outlive the address. */
@@ -175,14 +181,17 @@ async function stop(call: BuiltinCall) {
   stopAnnouncer(call.req.resource);
   const p = await placement(call);
   if ('problem' in p) return ok(); // never configured here, so nothing to remove
-  const st = await present(call, p);
-  if (st.error) return rc(OcfRc.Error, st.error);
-  if (!st.up) return ok();
-  const r = await call.ctx.run(['ip', p.family, 'addr', 'del', `${p.ip}/${p.prefix}`, 'dev', p.nic], { timeoutMs: 10_000 });
-  const bad = abnormalEnd(r, 'ip addr del');
-  if (bad) return bad;
+  const r = await findAddress(call, p);
+  if (r.error) return rc(OcfRc.Error, r.error);
+  // Remove it wherever it is, with the prefix it actually has (the kernel matches on both).
+  for (const a of r.found ?? []) {
+    const del = await call.ctx.run(['ip', p.family, 'addr', 'del', `${a.address}/${a.prefix}`, 'dev', a.ifname], { timeoutMs: 10_000 });
+    const bad = abnormalEnd(del, 'ip addr del');
+    if (bad) return bad;
+  }
   const after = await present(call, p);
-  if (after.up) return rc(OcfRc.Error, `ip addr del ${p.ip}: ${r.stderr.trim() || 'address still present'}`);
+  if (after.error) return rc(OcfRc.Error, after.error);
+  if (after.up) return rc(OcfRc.Error, `${p.ip} is still configured after ip addr del`);
   return ok();
 }
 
