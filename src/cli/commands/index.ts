@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { register as configCommand } from './config.js';
 import { register as importCommand } from './import.js';
 import { register as simCommand } from './sim.js';
+import { register as simulateCommand } from './simulate.js';
 
 /** Every CLI command module exports a function that adds its command(s) to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [configCommand, importCommand, simCommand];
+export const commands: RegisterCommand[] = [configCommand, importCommand, simCommand, simulateCommand];
