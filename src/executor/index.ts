@@ -1,2 +1,3 @@
 export * from './executor.js';
 export * from './process.js';
+export * from './request.js';
