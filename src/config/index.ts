@@ -10,3 +10,4 @@ export { parseAgent, formatAgent } from './agent.js';
 export * from './heartbeat/index.js';
 export { settingsForCib } from './defaults.js';
 export { formatWarning } from './warnings.js';
+export { loadClusterConfig, type LoadedClusterConfig, type LoadClusterConfigOptions, type ConfigKind } from './load-any.js';

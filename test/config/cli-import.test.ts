@@ -48,6 +48,10 @@ test('vigil import heartbeat prints loadable vigil.yaml and warns on stderr', as
     const y2 = loadVigilYaml(await readFile(join(dir, 'out.yaml'), 'utf8'), 'out.yaml');
     assert.deepEqual((y2.config.resources[0] as Group).members.map((m) => `${m.agent.class}:${m.agent.type}`), ['ocf:IPaddr2', 'lsb:httpd']);
 
+    const valid = vigil('config', 'validate', dir);
+    assert.equal(valid.status, 0, valid.stderr);
+    assert.match(valid.stdout, /: valid Heartbeat v1 configuration \(2 nodes, 1 resource, 1 constraint, \d+ warnings\)\n$/);
+
     await writeFile(join(dir, 'haresources'), 'n3 192.0.2.10\n');
     const bad = vigil('import', 'heartbeat', dir);
     assert.equal(bad.status, 2);

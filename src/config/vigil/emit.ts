@@ -215,9 +215,14 @@ function emitConstraints(list: Constraint[], warn: (m: string) => void): Obj[] {
   }
   // Leave out an id when the loader would generate exactly it (and nothing else could claim it).
   const bases = emitted.map((e, i) => defaultConstraintId(e.o as unknown as ConstraintInput, i));
+  const baseCount = new Map<string, number>();
+  for (const b of bases) baseCount.set(b, (baseCount.get(b) ?? 0) + 1);
+  const idCount = new Map<string, number>();
+  for (const e of emitted) idCount.set(e.id, (idCount.get(e.id) ?? 0) + 1);
   return emitted.map((e, i) => {
     const base = bases[i];
-    const unique = bases.filter((b) => b === base).length === 1 && !emitted.some((x, j) => j !== i && x.id === base);
+    // Omit only if no other constraint has this base or this id (so the loader generates exactly it).
+    const unique = baseCount.get(base) === 1 && (idCount.get(base) ?? 0) === (e.id === base ? 1 : 0);
     return e.id === base && unique ? e.o : { ...e.o, id: e.id };
   });
 }
