@@ -102,6 +102,29 @@ s.listen(0, '127.0.0.1', () => writeFileSync('${portFile}', String(s.address().p
   }
 });
 
+test('builtin:process runs the daemon as the configured user', async (t) => {
+  if (process.getuid?.() !== 0) { t.skip('changing user needs root'); return; }
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-proc-'));
+  const ex = new Executor({ agents: { stateDir: dir } });
+  const base = { resource: 'asnobody', agent, params: { command: 'sleep 300', user: 'nobody', pidfile: join(dir, 'n.pid') } };
+  let pid = 0;
+  try {
+    const start = await ex.execute({ ...base, action: 'start' });
+    assert.equal(start.rc, 0, start.exitReason);
+    pid = Number(start.stdoutTail.trim());
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    assert.match(status, /^Uid:\s+65534\s/m);
+    assert.match(status, /^Gid:\s+65534\s/m);
+    assert.match(status, /^Groups:\s*$/m, "root's supplementary groups are dropped");
+    assert.equal((await ex.execute({ ...base, action: 'stop' })).rc, 0);
+    assert.equal(processAlive(pid), false);
+  } finally {
+    if (pid && processAlive(pid)) process.kill(pid, 'SIGKILL');
+    await ex.shutdown();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('builtin:process reports bad configuration and programs that die at once', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'vigil-proc-'));
   const ex = new Executor({ agents: { stateDir: dir } });

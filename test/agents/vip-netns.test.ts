@@ -133,3 +133,19 @@ test('ocf:heartbeat:IPaddr2 from resource-agents, unchanged, in a namespace', as
     await ex.shutdown();
   }
 });
+
+test('nsenter works as the command prefix too (it execs, so process groups hold)', async (t) => {
+  if (!available.ok) { t.skip(available.reason); return; }
+  const ex = new Executor({ agents: { commandPrefix: ['nsenter', `--net=/run/netns/${lab!.host('b').ns}`, '--'], stateDir: join(dir, 'b-nsenter') } });
+  const vip = lab!.spareAddress(4);
+  const base = { resource: 'vip4', agent: { class: 'builtin', type: 'vip' } as const, params: { ip: vip, no_announce: 'true' } };
+  try {
+    assert.equal((await ex.execute({ ...base, action: 'start' })).rc, 0);
+    assert.match(await addrsOf('b'), new RegExp(`inet ${vip.replace(/\./g, '\\.')}/24`));
+    assert.doesNotMatch(await addrsOf('a'), new RegExp(vip.replace(/\./g, '\\.')));
+    assert.equal((await ex.execute({ ...base, action: 'stop' })).rc, 0);
+    assert.doesNotMatch(await addrsOf('b'), new RegExp(vip.replace(/\./g, '\\.')));
+  } finally {
+    await ex.shutdown();
+  }
+});

@@ -94,8 +94,11 @@ async function start(call: BuiltinCall) {
   if (argv.length === 0) return rc(OcfRc.NotConfigured, 'command is empty');
   let ids: { uid: number; gid: number } | undefined;
   if (params.user) {
-    ids = lookupUser(params.user);
-    if (!ids) return rc(OcfRc.NotConfigured, `no such user ${params.user}`);
+    const user = lookupUser(params.user);
+    if (!user) return rc(OcfRc.NotConfigured, `no such user ${params.user}`);
+    ids = user;
+    // What a login would set; the configured env still wins. (Supplementary groups are dropped.)
+    env = { HOME: user.home, USER: params.user, LOGNAME: params.user, ...env };
   }
   await mkdir(dirname(params.pidfile), { recursive: true });
   const full = [...ctx.settings.commandPrefix, ...argv];
