@@ -401,8 +401,8 @@ function refreshLease(s: NodeState, now: number): void {
     if (heldCounts(s, id)) return Infinity;
     return s.peers.get(id)?.echoed ?? -Infinity;
   });
-  // A leader no longer in the configuration gets no lease.
-  const lease = member(s.config, s.id) ? start + s.opts.timing.leaseMs : -Infinity;
+  // A leader that is no longer a voter gets no lease (it hands over once that is committed).
+  const lease = votesOf(s.config, s.id) > 0 ? start + s.opts.timing.leaseMs : -Infinity;
   // Recomputed, not extended: a released vote or a membership change can shorten the lease.
   s.leaseExpiry = Math.min(lease, now + s.opts.timing.leaseMs);
 }
@@ -670,8 +670,8 @@ function maybeCommit(s: NodeState, out: Out): void {
   // Only an entry of our own term is committed by counting (Raft §5.4.2); earlier ones follow.
   if (top > s.commitIndex && termAt(s.log, top) === s.term) {
     s.commitIndex = top;
-    if (!member(s.config, s.id) && s.configIndex <= s.commitIndex) {
-      // We were removed and the removal is committed: hand over.
+    if (votesOf(s.config, s.id) === 0 && s.configIndex <= s.commitIndex) {
+      // We were removed (or lost our vote) and that is committed: hand over.
       becomeFollower(s, out, s.leaderContactAt, s.term, null);
     }
   }

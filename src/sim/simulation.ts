@@ -15,7 +15,7 @@ import { createNode, DEFAULT_TIMING, isDc, isQuorate, step, type NodeState } fro
 import { entryAt, lastIndex } from '../coordination/log.js';
 import { isQuorum } from '../coordination/quorum.js';
 import type {
-  CoordinationOptions, Input, LogEntry, Member, MembershipConfig, Message, Output, PersistedState, PersistOp, PlantedBug, Snapshot, TimingOptions,
+  CoordinationOptions, Input, LogEntry, Member, MembershipChange, MembershipConfig, Message, Output, PersistedState, PersistOp, PlantedBug, Snapshot, TimingOptions,
 } from '../coordination/types.js';
 import { EventQueue } from './queue.js';
 
@@ -671,6 +671,8 @@ export class Simulation {
       if (!cand.length) return;
       this.countFault('pause');
       this.pause(this.rng.pick(cand), this.rng.range(100, 3000));
+    } else if (!twoNode && this.nodes.length >= 3 && r < 0.92) {
+      this.membershipStep(false);
     } else if (twoNode && r < 0.96) {
       // Fencing: a node powers its peer off and then holds the peer's vote.
       const fencer = alive.filter((n) => !n.paused);
@@ -690,6 +692,36 @@ export class Simulation {
       this.crash(dc, 'kill -9 of the DC');
       this.q.push(this.t + this.rng.range(50, 3000), { k: 'restart', node: dc.idx, inc: dc.incarnation });
     }
+  }
+
+  /**
+   * Drive single-server membership changes through the current leader: remove a node (one vote
+   * at a time), later add it back as a learner and then give it its vote. After healing only the
+   * repair direction is taken, so every node is a voter again.
+   */
+  private membershipStep(repairOnly: boolean): void {
+    let leader: SimNode | null = null;
+    for (const n of this.nodes) {
+      if (n.alive && !n.paused && n.state?.role === 'leader' && (!leader || n.state.term > (leader.state as NodeState).term)) leader = n;
+    }
+    if (!leader) return;
+    const s = leader.state as NodeState;
+    const wanted = this.bootstrap.members;
+    let change: MembershipChange | null = null;
+    const missing = wanted.find((w) => !s.config.members.some((m) => m.id === w.id));
+    const learner = wanted.find((w) => s.config.members.some((m) => m.id === w.id && m.votes < w.votes));
+    if (missing) change = { op: 'add', node: missing.id, votes: 0, ...(missing.witness ? { witness: true } : {}) };
+    else if (learner) change = { op: 'set-votes', node: learner.id, votes: learner.votes };
+    else if (!repairOnly) {
+      const voters = s.config.members.filter((m) => m.votes > 0 && !m.witness);
+      if (voters.length < 3) return;
+      const victim = this.rng.pick(voters);
+      change = this.rng.chance(0.5) ? { op: 'remove', node: victim.id } : { op: 'set-votes', node: victim.id, votes: 0 };
+    }
+    if (!change) return;
+    this.countFault('membership');
+    this.note(leader.id, `membership change ${change.op} ${change.node}${'votes' in change ? ` votes=${change.votes}` : ''}`);
+    this.feed(leader, { type: 'change-membership', now: this.local(leader), change });
   }
 
   private block(pairs: Array<[string, string]>, dur: number): void {
@@ -734,6 +766,8 @@ export class Simulation {
       if (n.alive && !n.paused && n.state?.role === 'leader' && (!best || n.state.term > (best.state as NodeState).term)) best = n;
     }
     if (!best) return;
+    if (this.healed) this.membershipStep(true);
+    if (!best.state || best.state.role !== 'leader') return;
     const value = `v${++this.proposals}`;
     const s = best.state as NodeState;
     const before = lastIndex(s.log);
