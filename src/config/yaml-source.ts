@@ -29,11 +29,16 @@ export class YamlSource {
 
   /** YAML syntax errors (fatal) as InputErrors, YAML warnings as Warnings. */
   syntaxErrors(): InputError[] {
-    return this.doc.errors.map((e) => new InputError(e.message.split('\n')[0], this.at(e.pos[0]), { expected: 'valid YAML' }));
+    return this.doc.errors.map((e) => {
+      const message = e.code === 'DUPLICATE_KEY'
+        ? `duplicate key "${(/^("(?:[^"\\]|\\.)*"|'[^']*'|[^:#\n]+?)\s*:/.exec(this.text.slice(e.pos[0]))?.[1] ?? '?').replace(/^["']|["']$/g, '')}"`
+        : e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+      return new InputError(message, this.at(e.pos[0]), { expected: e.code === 'DUPLICATE_KEY' ? 'each key once in a mapping' : 'valid YAML' });
+    });
   }
 
   syntaxWarnings(): Warning[] {
-    return this.doc.warnings.map((w) => ({ where: this.at(w.pos[0]), message: w.message.split('\n')[0] }));
+    return this.doc.warnings.map((w) => ({ where: this.at(w.pos[0]), message: w.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '') }));
   }
 
   at(offset: number): SourceRef {

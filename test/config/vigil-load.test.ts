@@ -97,6 +97,10 @@ test('YAML syntax errors name file, line and column', () => {
   assert.match(errs[0], /valid YAML/);
 });
 
+test('a duplicate key is named, with its position', () => {
+  assert.deepEqual(errorsOf('cluster:\n  name: a\n  name: b\n', 'dup.yaml'), ['dup.yaml:3:3: duplicate key "name" (expected each key once in a mapping)']);
+});
+
 test('an empty file and a non-mapping are reported', () => {
   assert.match(errorsOf('', 'e.yaml')[0], /^e\.yaml:1:1: the file is empty/);
   assert.match(errorsOf('- a\n- b\n', 'l.yaml')[0], /the top level is not a mapping/);
@@ -134,7 +138,7 @@ constraints:
     score: lots
 `);
   const expect = [
-    'bad.yaml:5:14: cluster.nodes[0].votes: wrong type: "many" (expected number)',
+    'bad.yaml:5:14: cluster.nodes[0].votes: wrong type: "many" (expected a number)',
     'bad.yaml:7:24: cluster.timing.keepalive: invalid value "3 secs" (expected a duration such as 500ms, 10s, 5min, 1h or a number of seconds)',
     'bad.yaml:8:21: cluster.no_quorum_policy: "stpo" is not allowed — did you mean "stop"? (expected one of stop, freeze, ignore, suicide, demote)',
     'bad.yaml:11:12: resources[0].agent: invalid value "IPaddr2"',

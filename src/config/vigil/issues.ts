@@ -39,8 +39,8 @@ function issueToErrors(src: YamlSource, data: unknown, issue: Issue, base: Field
       return issuesToErrors(src, data, pick, path);
     }
     case 'invalid_type': {
-      if (value === undefined) return [new InputError('missing required field', src.where(path), { field, expected: issue.expected })];
-      return [new InputError(`wrong type: ${show(value)}`, src.where(path), { field, expected: issue.expected === 'int' ? 'an integer' : issue.expected })];
+      if (value === undefined) return [new InputError('missing required field', src.where(path), { field, expected: TYPE_WORDS[issue.expected] ?? issue.expected })];
+      return [new InputError(`wrong type: ${show(value)}`, src.where(path), { field, expected: TYPE_WORDS[issue.expected] ?? issue.expected })];
     }
     case 'invalid_value': {
       const allowed = issue.values.map(String);
@@ -57,6 +57,11 @@ function issueToErrors(src: YamlSource, data: unknown, issue: Issue, base: Field
       return [new InputError(issue.message, src.where(path), { field })];
   }
 }
+
+/** zod's type names in the words of a YAML file. */
+const TYPE_WORDS: Record<string, string> = {
+  array: 'a list', object: 'a mapping', string: 'text', number: 'a number', int: 'an integer', boolean: 'true or false', record: 'a mapping',
+};
 
 function valueAt(data: unknown, path: FieldPath): unknown {
   let v = data;
