@@ -28,6 +28,8 @@ export interface HistoryOutcome {
   pending?: string;
   /** Stop failed: the resource is blocked on this node unless it can be fenced. */
   stopFailed: boolean;
+  /** A failure was ignored (on-fail=ignore): migration-threshold does not apply either. */
+  failureIgnored?: boolean;
 }
 
 /** Rank of on-fail responses: a stronger response replaces a weaker one. */
@@ -84,9 +86,10 @@ export function replayHistory(rsc: SchedRsc, node: string, ops: OperationRecord[
     let ok: boolean;
     let hard = false;
     let fatal = false;
+    let executorHard = false;
     if (op.opStatus !== OpStatus.Done && op.opStatus !== OpStatus.Error) {
       ok = false;
-      if (op.opStatus === OpStatus.ErrorHard || op.opStatus === OpStatus.NotInstalled) hard = true;
+      if (op.opStatus === OpStatus.ErrorHard || op.opStatus === OpStatus.NotInstalled) { hard = true; executorHard = true; }
       if (op.opStatus === OpStatus.ErrorFatal) fatal = true;
       if (op.opStatus === OpStatus.NotSupported) continue;
     } else if (rc === target) {
@@ -107,7 +110,7 @@ export function replayHistory(rsc: SchedRsc, node: string, ops: OperationRecord[
     if (!ok && failureTimeoutS > 0 && op.lastRcChange !== undefined && now >= op.lastRcChange + failureTimeoutS) {
       if (!(task === 'monitor' && op.intervalMs > 0 && rc === OcfRc.NotRunning)) continue;
     }
-    if (!ok && onFailFor(rsc, task, op.intervalMs, options, opDefaults) === 'ignore') ok = true;
+    if (!ok && !executorHard && onFailFor(rsc, task, op.intervalMs, options, opDefaults) === 'ignore') { ok = true; out.failureIgnored = true; rc = target; }
     if (ok) {
       let clear = false;
       if (task === 'start' || task === 'migrate_from') { out.role = 'Started'; clear = true; }

@@ -47,7 +47,7 @@ export function buildScoreTables(ws: WorkingSet, bans: PendingBan[]): void {
   }
   // Fail counts: migration-threshold bans the resource (an anonymous clone as a whole, a group as a whole).
   for (const r of ws.byId.values()) {
-    if (r.variant !== 'primitive' || r.migrationThreshold <= 0) continue;
+    if (r.variant !== 'primitive' || r.migrationThreshold <= 0 || r.failureIgnored) continue;
     const clone = cloneOf(r);
     const ids = clone && !clone.unique ? [r.baseId, r.id] : [r.id];
     for (const node of ws.nodeList) {

@@ -121,7 +121,7 @@ function makeOrphan(id: string, ws: WorkingSet, register = true): SchedRsc {
   const r: SchedRsc = {
     id, baseId: stripInstance(id), variant: 'primitive', children: [], meta: {}, params: {}, operations: [], agentClass: '', order: 1e9,
     priority: 0, stickiness: 0, migrationThreshold: 1_000_000, failureTimeoutS: 0, targetRole: undefined,
-    managed: !ws.options.maintenanceMode, blocked: false, orphan: true,
+    managed: !ws.options.maintenanceMode, blocked: false, failureIgnored: false, orphan: true,
     promotable: false, unique: false, cloneMax: 0, cloneNodeMax: 1, cloneMin: 0, promotedMax: 1, promotedNodeMax: 1, interleave: false, ordered: false,
     runningOn: [], role: 'Stopped', roleOn: new Map(), failed: false, failedOn: new Set(), onFail: 'none', knownOn: new Set(),
     allowed: new Map(), contributions: [], provisional: true, allocating: false, merging: false, allocatedTo: null, nextRole: 'Unknown',
@@ -140,8 +140,11 @@ function applyOutcome(r: SchedRsc, node: SchedNode, o: HistoryOutcome, ws: Worki
   r.knownOn.add(node.name);
   if (o.banNode) bans.push({ rsc: r, node: node.name, reason: o.banNode });
   if (o.banAll) bans.push({ rsc: r, reason: o.banAll });
+  if (o.failureIgnored) r.failureIgnored = true;
   if (o.role === 'Stopped') return;
   if (!r.runningOn.includes(node.name)) r.runningOn.push(node.name);
+  // Whatever runs on a node in maintenance is left alone.
+  if (node.maintenance && r.managed) { r.managed = false; r.notes.push(`unmanaged: ${node.name} is in maintenance`); }
   r.roleOn.set(node.name, o.role as Role);
   if (r.runningOn.length === 1 || roleRank[o.role] > roleRank[r.role]) r.role = o.role;
   if (o.onFail !== 'none' && (r.onFail === 'none' || r.onFail === 'restart')) r.onFail = o.onFail;

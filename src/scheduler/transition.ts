@@ -28,7 +28,7 @@ export interface Action {
   fenceType?: 'reboot' | 'off' | 'on';
 }
 
-export type EdgeFlag = 'implies_then' | 'implies_first' | 'runnable_left' | 'restart' | 'optional';
+export type EdgeFlag = 'implies_then' | 'implies_first' | 'runnable_left' | 'restart' | 'optional' | 'asymmetrical';
 
 export interface Edge {
   first: Action[];
@@ -134,7 +134,8 @@ function primitiveActions(b: Builder, p: SchedRsc): void {
     const needStop = n !== next || p.failedOn.has(n) || multiple || stopping;
     const unclean = ws.nodes.get(n)?.unclean ?? false;
     const runnable = p.managed && nodeRunnable(ws, n, 'stop');
-    const stop = b.add({ task: 'stop', rsc: p, node: n, optional: !needStop, runnable, pseudo: unclean && ws.fencing.has(n) });
+    // An unmanaged resource is never stopped by us: its stop stays optional (and cannot run).
+    const stop = b.add({ task: 'stop', rsc: p, node: n, optional: !needStop || !p.managed, runnable, pseudo: unclean && ws.fencing.has(n) });
     if (needStop) stop.reasons.push(next === null ? 'node availability' : multiple ? 'being multiply active' : p.failedOn.has(n) ? 'failed' : 'moving');
     stops.push(stop);
     if (p.roleOn.get(n) === 'Promoted') {
@@ -225,7 +226,7 @@ function orderConstraints(b: Builder, cib: Cib): void {
       const first = find(c.first);
       const then = find(c.then);
       if (!first || !then) continue;
-      addOrder(b, first, c.firstAction, then, c.thenAction, c.orderKind, c.id, false);
+      addOrder(b, first, c.firstAction, then, c.thenAction, c.orderKind, c.id, false, c.symmetrical);
       if (c.symmetrical && c.orderKind !== 'Serialize') addOrder(b, then, INVERSE[c.thenAction], first, INVERSE[c.firstAction], c.orderKind, c.id, true);
     } else if (c.kind === 'order-set') {
       const sets = c.sets.map((s) => ({ ...s, rscs: s.resources.map(find).filter((r): r is SchedRsc => !!r) }));
@@ -254,9 +255,10 @@ function orderConstraints(b: Builder, cib: Cib): void {
   }
 }
 
-function addOrder(b: Builder, first: SchedRsc, fa: OrderAction, then: SchedRsc, ta: OrderAction, kind: string, id: string, inverse: boolean): void {
+function addOrder(b: Builder, first: SchedRsc, fa: OrderAction, then: SchedRsc, ta: OrderAction, kind: string, id: string, inverse: boolean, symmetrical = true): void {
   const flags: EdgeFlag[] = ['optional'];
-  if (kind === 'Mandatory') {
+  if (kind === 'Mandatory' && !symmetrical) flags.push('asymmetrical');
+  else if (kind === 'Mandatory') {
     if (inverse) flags.push('implies_first');
     else {
       flags.push('implies_then');
@@ -290,8 +292,8 @@ function addOrder(b: Builder, first: SchedRsc, fa: OrderAction, then: SchedRsc, 
   if (thenActs.length === 0) return;
   if (fs.actions.length === 0) {
     // Nothing to wait for: a stopped first that will not start blocks a mandatory then-start.
-    if (flags.includes('runnable_left')) {
-      thenActs = thenActs.filter((a) => a.node !== null);
+    if (flags.includes('runnable_left') || (flags.includes('asymmetrical') && ta === 'start')) {
+      thenActs = thenActs.filter((a) => a.node !== null && (!flags.includes('asymmetrical') || a.rsc?.runningOn.length === 0));
       for (const a of thenActs) if (a.runnable) { a.runnable = false; a.blockedBy = `unrunnable ${first.id} ${fa}`; }
     }
     return;
@@ -331,6 +333,36 @@ function propagate(b: Builder): void {
             t.runnable = false;
             t.blockedBy ??= `unrunnable ${e.label}`;
             changed = true;
+          }
+        }
+      }
+      if (e.flags.has('asymmetrical')) {
+        const firstRunnable = sideRunnable(e);
+        const firstRequired = sideRequired(e);
+        for (const t of e.then) {
+          const r = t.rsc;
+          if (!r || t.node === null) continue;
+          if (r.runningOn.length === 0 && t.task === 'start') {
+            if (!firstRunnable && t.runnable) { t.runnable = false; t.blockedBy ??= `unrunnable ${e.label}`; changed = true; }
+          } else if (t.task === 'start' && t.optional && r.runningOn.length === 1 && r.runningOn[0] === t.node) {
+            // Already running where it should: nothing to order.
+          } else if (firstRequired && t.optional) {
+            t.optional = false;
+            t.dueTo ??= `required ${e.label}`;
+            changed = true;
+          }
+        }
+      }
+      if (e.flags.has('implies_first')) {
+        // A stop that must happen first but cannot blocks the stops ordered after it.
+        const blocked = e.first.find((f) => !f.optional && !f.runnable && f.node !== null);
+        if (blocked) {
+          for (const t of e.then) {
+            if (t.runnable && t.node !== null && (t.task === 'stop' || t.task === 'demote')) {
+              t.runnable = false;
+              t.blockedBy ??= `unrunnable ${blocked.rsc?.id ?? ''} ${blocked.task}`;
+              changed = true;
+            }
           }
         }
       }

@@ -75,6 +75,8 @@ export interface SchedRsc {
   failureTimeoutS: number;
   targetRole: Role | undefined;
   managed: boolean;
+  /** A failure was ignored (on-fail=ignore), so fail counts do not ban it. */
+  failureIgnored: boolean;
   /** on-fail=block left this resource blocked. */
   blocked: boolean;
   orphan: boolean;
