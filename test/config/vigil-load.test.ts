@@ -274,3 +274,23 @@ test('a witness address with and without port; IPv6 in brackets', () => {
   assert.deepEqual(load('witness.example:7000'), { address: 'witness.example', port: 7000 });
   assert.deepEqual(load('[2001:db8::1]:695'), { address: '2001:db8::1', port: 695 });
 });
+
+test('schema errors and reference errors are reported together in one run', () => {
+  const errs = errorsOf(`cluster:
+  name: t
+  nodes:
+    - { name: a, addresses: [192.0.2.1], vots: 1 }
+resources:
+  - { primitive: vip, agent: builtin:vip, ops: [{ name: monitor, interval: x }] }
+  - { primitive: vip, agent: builtin:vip }
+constraints:
+  - { location: vpi, node: b }
+`);
+  assert.deepEqual(errs.map((e) => e.split(': ').slice(0, 2).join(': ')), [
+    'bad.yaml:4:42: cluster.nodes[0].vots',
+    'bad.yaml:6:76: resources[0].ops[0].interval',
+    'bad.yaml:7:18: resources[1].primitive',
+    'bad.yaml:9:17: constraints[0].location',
+    'bad.yaml:9:28: constraints[0].node',
+  ]);
+});

@@ -12,10 +12,10 @@ import { INFINITY, parseScore } from '../../model/score.js';
 import { parseDuration } from '../../model/time.js';
 import { parseAgent } from '../agent.js';
 import { formatDuration } from '../durations.js';
-import { closest } from '../suggest.js';
 import { DEFAULTS, type EngineSettings, type LinkSettings, type NodeSettings } from '../settings.js';
 import { type FieldPath, YamlSource } from '../yaml-source.js';
 import { issuesToErrors } from './issues.js';
+import { rawReferenceErrors, References } from './references.js';
 import {
   COMPACT_EXPRESSION, vigilYaml, type ConstraintInput, type OpInput, type PrimitiveInput, type ResourceInput,
   type RuleInputType, type VigilYaml,
@@ -49,7 +49,12 @@ export function loadVigilYaml(text: string, file: string): VigilLoadResult {
     throw new InputErrors([src.error([], data == null ? 'the file is empty' : 'the top level is not a mapping', 'a mapping with cluster:, resources:, constraints:')]);
   }
   const parsed = vigilYaml.safeParse(data);
-  if (!parsed.success) throw new InputErrors(issuesToErrors(src, data, parsed.error.issues));
+  if (!parsed.success) {
+    // Still report broken references, unless that field already has a schema error.
+    const schemaErrors = issuesToErrors(src, data, parsed.error.issues);
+    const flagged = new Set(schemaErrors.map((e) => e.field));
+    throw new InputErrors([...schemaErrors, ...rawReferenceErrors(src, data).filter((e) => !flagged.has(e.field))]);
+  }
   const b = new Builder(src, parsed.data);
   const result = b.build();
   if (b.errors.length > 0) throw new InputErrors(b.errors);
@@ -86,12 +91,15 @@ const scoreOf = (s: string | number): number => parseScore(s) ?? 0;
 class Builder {
   readonly errors: InputError[] = [];
   readonly warnings: Warning[] = [];
-  /** Every resource id (primitives, members, groups, clones, clone children, fence devices) → where defined. */
-  private readonly resourceIds = new Map<string, FieldPath>();
+  /** Resource ids (primitives, members, groups, clones, clone children, fence devices) and node names. */
+  private readonly refs: References;
   private readonly opIds = new Map<string, FieldPath>();
-  private readonly nodeNames = new Set<string>();
 
-  constructor(private readonly src: YamlSource, private readonly y: VigilYaml) {}
+  constructor(private readonly src: YamlSource, private readonly y: VigilYaml) {
+    this.refs = new References(src, this.errors);
+  }
+
+  private get nodeNames(): Set<string> { return this.refs.nodeNames; }
 
   private err(path: FieldPath, message: string, expected?: string): void {
     this.errors.push(this.src.error(path, message, expected));
@@ -136,8 +144,7 @@ class Builder {
     const ids = new Map<number, number>();
     return this.y.cluster.nodes.map((n, i) => {
       const path = ['cluster', 'nodes', i];
-      if (this.nodeNames.has(n.name)) this.err([...path, 'name'], `node "${n.name}" is listed twice`, 'unique node names');
-      this.nodeNames.add(n.name);
+      this.refs.claimNode(n.name, [...path, 'name']);
       const id = n.id ?? i + 1;
       if (ids.has(id)) this.err(n.id !== undefined ? [...path, 'id'] : path, `node id ${id} is already used by cluster.nodes[${ids.get(id)}]`, 'unique node ids');
       ids.set(id, i);
@@ -148,13 +155,7 @@ class Builder {
   // ------------------------------------------------------------------------------------------- resources
 
   private claimId(id: string, path: FieldPath): void {
-    const first = this.resourceIds.get(id);
-    if (first !== undefined) {
-      const at = this.src.where(first);
-      this.err(path, `resource id "${id}" is defined twice (first at line ${at.line})`, 'unique resource ids');
-    } else {
-      this.resourceIds.set(id, path);
-    }
+    this.refs.claimResource(id, path);
   }
 
   private resource(r: ResourceInput, path: FieldPath): Resource {
@@ -238,15 +239,11 @@ class Builder {
   }
 
   private ref(id: string, path: FieldPath): void {
-    if (!this.resourceIds.has(id)) {
-      const known = [...this.resourceIds.keys()];
-      const near = closest(id, known);
-      this.err(path, `unknown resource "${id}"${near ? ` — did you mean "${near}"?` : ''}`, known.length ? `a resource id (${known.slice(0, 12).join(', ')}${known.length > 12 ? ', ...' : ''})` : 'a resource id, but no resources are defined');
-    }
+    this.refs.resource(id, path);
   }
 
   private nodeRef(name: string, path: FieldPath): void {
-    if (!this.nodeNames.has(name)) this.err(path, `unknown node "${name}"`, `a node from cluster.nodes (${[...this.nodeNames].join(', ')})`);
+    this.refs.node(name, path);
   }
 
   private constraint(c: ConstraintInput, id: string, path: FieldPath): Constraint {
