@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { createLab, namespacesWithPrefix, netnsAvailable, uniquePrefix, withLab } from './netns.js';
+import { processAlive } from '../../src/executor/process.js';
+import { FenceRunner } from '../../src/fencing/index.js';
 
 const available = netnsAvailable();
 
@@ -43,4 +46,48 @@ test('withLab cleans up when the body throws, and kills what still runs inside',
   }), /boom/);
   assert.deepEqual(namespacesWithPrefix(prefix), []);
   await assert.rejects(createLab({ hosts: ['bad-name'] }), /letters and digits/);
+});
+
+test('lab processes: spawn records them, crash kills them and takes the links down, revive drops the VIP, fence_vigil_lab fences them', async (t) => {
+  if (!available.ok) { t.skip(available.reason); return; }
+  await withLab({ hosts: ['a', 'b'] }, async (lab) => {
+    const server = await lab.spawn('a', 'web', [process.execPath, '-e', `require('node:http').createServer((q, s) => s.end('a')).listen(8080, '${lab.address('a')}')`]);
+    const helper = await lab.spawn('a', 'helper', ['sleep', '300']);
+    const other = await lab.spawn('b', 'helper', ['sleep', '300']);
+    await lab.exec('a', ['ip', 'addr', 'add', `${lab.spareAddress(0)}/24`, 'dev', 'eth0']);
+    // b fetches from a over the bridge.
+    let body = '';
+    for (let i = 0; i < 100 && body !== 'a'; i++) {
+      const r = await lab.exec('b', [process.execPath, '-e', `require('node:http').get('http://${lab.address('a')}:8080/', (r) => r.on('data', (d) => process.stdout.write(d))).on('error', () => {})`], { allowFailure: true });
+      body = r.stdout;
+      if (body !== 'a') await new Promise((r2) => setTimeout(r2, 50));
+    }
+    assert.equal(body, 'a');
+
+    await lab.crash('a');
+    assert.equal(processAlive(server.pid!), false);
+    assert.equal(processAlive(helper.pid!), false);
+    assert.equal(processAlive(other.pid!), true, 'b is untouched');
+    assert.match((await lab.exec('a', ['ip', '-o', 'link', 'show', 'eth0'])).stdout, /state DOWN/);
+    assert.match((await lab.exec('a', ['ip', '-o', 'addr', 'show'])).stdout, new RegExp(lab.spareAddress(0).replace(/\./g, '\\.')), 'a crash leaves the VIP configured');
+
+    await lab.revive('a');
+    const addrs = (await lab.exec('a', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'])).stdout;
+    assert.doesNotMatch(addrs, new RegExp(lab.spareAddress(0).replace(/\./g, '\\.')));
+    assert.match(addrs, new RegExp(lab.address('a').replace(/\./g, '\\.')));
+
+    // The same hosts through the fence agent, configured with the lab's parameters.
+    const runner = new FenceRunner({ defaultTimeoutMs: 30_000 });
+    const off = await runner.fenceOff({ agent: `${process.cwd()}/bin/fence_vigil_lab`, target: 'b', params: lab.fenceParams() });
+    assert.equal(off.ok, true, off.error);
+    assert.equal(processAlive(other.pid!), false);
+  });
+});
+
+test('destroy removes the pid directory', async (t) => {
+  if (!available.ok) { t.skip(available.reason); return; }
+  const lab = await createLab({ hosts: ['a'] });
+  assert.equal(existsSync(lab.pidDir), true);
+  await lab.destroy();
+  assert.equal(existsSync(lab.pidDir), false);
 });

@@ -9,10 +9,14 @@
  *   const lab = await createLab({ hosts: ['a', 'b'], links: 1 });
  *   try { await lab.exec('a', ['ping', '-c1', lab.address('b')]); } finally { await lab.destroy(); }
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { readProcStat } from '../../src/executor/process.js';
+import { powerOff } from '../../src/fencing/lab-agent.js';
 
 const run = promisify(execFile);
 
@@ -59,6 +63,22 @@ export interface Lab {
   prefixFor(host: string): string[];
   /** Take a host's link down or up (its end of the veth; the bridge side stays). */
   setLink(host: string, link: number, up: boolean): Promise<void>;
+  /**
+   * Directory of pid files, `<pidDir>/<host>/<name>.pid` holding "PID STARTTIME": what
+   * fence_vigil_lab reads (see fenceParams) and what `crash` kills.
+   */
+  pidDir: string;
+  /**
+   * Start a program inside a host (the real binary, backgrounded; never a shell function) and
+   * record it as one of the host's processes. Output goes to `<pidDir>/<host>/<name>.log`.
+   */
+  spawn(host: string, name: string, argv: string[], opts?: { env?: Record<string, string>; cwd?: string }): Promise<ChildProcess>;
+  /** A crash, as DESIGN.md defines it: SIGKILL of every process of the host and its links down. */
+  crash(host: string): Promise<void>;
+  /** Ready a crashed host for a restart: drop addresses that are not its own (a VIP), links up. */
+  revive(host: string): Promise<void>;
+  /** Device parameters for fence_vigil_lab in this lab (pid_dir, netns with {plug}). */
+  fenceParams(): Record<string, string>;
   /** Delete everything this lab created. Idempotent. */
   destroy(): Promise<void>;
 }
@@ -104,7 +124,10 @@ export function installExitCleanup(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   const sweep = (): void => {
-    for (const lab of liveLabs) for (const ns of [...[...lab.hosts.values()].map((h) => h.ns), lab.bridgeNs]) deleteNamespaceSync(ns);
+    for (const lab of liveLabs) {
+      for (const ns of [...[...lab.hosts.values()].map((h) => h.ns), lab.bridgeNs]) deleteNamespaceSync(ns);
+      rmSync(lab.pidDir, { recursive: true, force: true });
+    }
     liveLabs.clear();
   };
   process.once('exit', sweep);
@@ -134,8 +157,9 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
   });
 
   let destroyed = false;
+  const pidDir = mkdtempSync(join(tmpdir(), `${prefix}-pids-`));
   const lab: Lab = {
-    prefix, bridgeNs, hosts,
+    prefix, bridgeNs, hosts, pidDir,
     host(name) {
       const h = hosts.get(name);
       if (!h) throw new Error(`no lab host ${name}`);
@@ -165,11 +189,46 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
       const h = lab.host(name);
       await ip(['-n', h.ns, 'link', 'set', h.ifnames[link], up ? 'up' : 'down']);
     },
+    async spawn(name, procName, argv, o = {}) {
+      const h = lab.host(name);
+      if (!/^[A-Za-z0-9_.-]+$/.test(procName)) throw new RangeError(`process name "${procName}" must be a plain file name`);
+      const dir = join(pidDir, name);
+      mkdirSync(dir, { recursive: true });
+      const log = openSync(join(dir, `${procName}.log`), 'a');
+      const child = spawn('ip', ['netns', 'exec', h.ns, ...argv], {
+        detached: true, stdio: ['ignore', log, log], env: o.env ?? process.env, cwd: o.cwd,
+      });
+      closeSync(log);
+      await new Promise<void>((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject); });
+      // `ip netns exec` execs the program: this pid is the program's own.
+      const start = readProcStat(child.pid!)?.startTime ?? '';
+      writeFileSync(join(dir, `${procName}.pid`), `${child.pid} ${start}\n`);
+      return child;
+    },
+    async crash(name) {
+      const h = lab.host(name);
+      await powerOff({ action: 'off', host: name, pidDir, netns: h.ns, linkDown: true });
+    },
+    async revive(name) {
+      const h = lab.host(name);
+      for (let l = 0; l < h.ifnames.length; l++) {
+        const out = execFileSync('ip', ['-n', h.ns, '-o', '-4', 'addr', 'show', 'dev', h.ifnames[l]], { encoding: 'utf8' });
+        for (const m of out.matchAll(/inet (\S+)/g)) {
+          if (m[1] !== `${h.addresses[l]}/24`) await ip(['-n', h.ns, 'addr', 'del', m[1], 'dev', h.ifnames[l]]);
+        }
+        await ip(['-n', h.ns, 'link', 'set', h.ifnames[l], 'up']);
+      }
+      rmSync(join(pidDir, name, 'fenced'), { force: true });
+    },
+    fenceParams() {
+      return { pid_dir: pidDir, netns: `${prefix}-{plug}` };
+    },
     async destroy() {
       if (destroyed) return;
       destroyed = true;
       for (const h of hosts.values()) deleteNamespaceSync(h.ns);
       deleteNamespaceSync(bridgeNs);
+      rmSync(pidDir, { recursive: true, force: true });
       liveLabs.delete(lab);
     },
   };
