@@ -35,6 +35,8 @@ export interface SimOptions {
   /** Include heartbeats in the timeline. */
   verbose?: boolean;
   timing?: Partial<TimingOptions>;
+  /** 'all' (default): every fault kind; 'dc-kill': only kill -9 of the DC, on a clean network (failover measurement). */
+  faults?: 'all' | 'dc-kill';
 }
 
 export interface Violation {
@@ -614,6 +616,14 @@ export class Simulation {
     const dur = this.rng.range(200, 4000);
     const id = ++this.faultSeq;
     const twoNode = this.opts.quorum.twoNode === true;
+    if (this.o.faults === 'dc-kill') {
+      const dc = alive.find((n) => n.state && isDc(n.state, this.local(n)));
+      if (!dc || alive.length < this.nodes.length) return;
+      this.countFault('crash-dc');
+      this.crash(dc, 'kill -9 of the DC');
+      this.q.push(this.t + this.rng.range(300, 1000), { k: 'restart', node: dc.idx, inc: dc.incarnation });
+      return;
+    }
     if (r < 0.18) {
       if (!alive.length) return;
       const n = this.rng.pick(alive);
