@@ -105,6 +105,14 @@ test('vigil import cib prints vigil.yaml for the configuration section', async (
     assert.equal(y.config.resources[0].id, 'vip');
     assert.equal(y.config.constraints[0].id, 'prefer-alpha');
     assert.equal(y.settings.noQuorumPolicy, 'freeze');
+
+    const given = vigil('import', 'cib', join(dir, 'cib.xml'), '--node-address', 'alpha=192.0.2.1', '--node-address', 'beta=192.0.2.2');
+    assert.equal(given.status, 0, given.stderr);
+    assert.doesNotMatch(given.stderr, /node addresses/);
+    assert.deepEqual(loadVigilYaml(given.stdout, 'imported.yaml').settings.nodes.map((n) => n.addresses), [['192.0.2.1'], ['192.0.2.2']]);
+    const wrong = vigil('import', 'cib', join(dir, 'cib.xml'), '--node-address', 'gamma=192.0.2.3');
+    assert.equal(wrong.status, 2);
+    assert.match(wrong.stderr, /^vigil: <command line>: --node-address: unknown node "gamma" \(expected NAME=ADDRESS with NAME one of alpha, beta\)\n$/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

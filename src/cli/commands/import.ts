@@ -43,7 +43,8 @@ export function register(program: Command): void {
     .description('read a Pacemaker CIB XML file and print the equivalent vigil.yaml')
     .argument('<file>', 'CIB XML (e.g. the output of `cibadmin --query`)')
     .option('-o, --output <file>', 'write the YAML to this file instead of stdout')
-    .action(async (file: string, opts: { output?: string }) => {
+    .option('--node-address <name=address[,address...]>', 'addresses of a node, one per link (repeat for each node)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .action(async (file: string, opts: { output?: string; nodeAddress: string[] }) => {
       let text: string;
       try {
         text = await readFile(file, 'utf8');
@@ -52,15 +53,31 @@ export function register(program: Command): void {
       }
       const { cib, warnings } = loadCibXmlWithWarnings(text, file);
       const settings = settingsForCib(cib.config, file);
+      for (const spec of opts.nodeAddress) {
+        const m = /^([^=]+)=(.+)$/.exec(spec);
+        const node = m ? settings.nodes.find((n) => n.name === m[1]) : undefined;
+        if (!m || !node) {
+          throw new InputError(m ? `unknown node "${m[1]}"` : `"${spec}" is not NAME=ADDRESS`, { file: '<command line>' },
+            { field: '--node-address', expected: `NAME=ADDRESS with NAME one of ${settings.nodes.map((n) => n.name).join(', ')}` });
+        }
+        node.addresses = m[2].split(',');
+      }
+      const linkCount = Math.max(1, ...settings.nodes.map((n) => n.addresses.length));
+      while (settings.transport.links.length < linkCount) {
+        settings.transport.links.push({ ...settings.transport.links[0], name: `link${settings.transport.links.length}` });
+      }
       const emitted = emitVigilYaml(cib.config, settings, {
         header: [
           `vigil.yaml imported from the Pacemaker CIB ${file}`,
-          'The CIB has no node addresses: fill in cluster.nodes[].addresses (one per link)',
-          'and check cluster.links, timing and quorum before using this file.',
+          'Check cluster.nodes[].addresses (one per link), cluster.links, timing and quorum',
+          'before using this file: a CIB does not hold them.',
         ].join('\n'),
       });
       const extra: Warning[] = [];
-      if (cib.config.nodes.length > 1) extra.push({ where: { file }, message: 'node addresses are not part of a CIB: add cluster.nodes[].addresses (the output does not load until you do)' });
+      const missing = settings.nodes.filter((n) => n.addresses.length !== linkCount).map((n) => n.name);
+      if (cib.config.nodes.length > 1 && missing.length > 0) {
+        extra.push({ where: { file }, message: `node addresses are not part of a CIB: add cluster.nodes[].addresses for ${missing.join(', ')} (or pass --node-address NAME=ADDRESS); the output does not load until you do` });
+      }
       if (cib.status.nodes.length > 0) extra.push({ where: { file }, message: 'the status section (operation history, fail counts) is not part of vigil.yaml and is left out' });
       await output(emitted.text, [...warnings, ...emitted.warnings, ...extra], opts.output);
     });
