@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,4 +206,25 @@ test('loadHeartbeatDir reads the files and refuses an authkeys file others can r
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('haresources: any well-formed file, with comments and continuation lines, parses back to what was written', () => {
+  const word = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_]{0,7}$/);
+  const arg = fc.stringMatching(/^[A-Za-z0-9/._-]{1,10}$/);
+  const resource = fc.oneof(
+    fc.tuple(fc.integer({ min: 1, max: 254 }), fc.integer({ min: 0, max: 254 })).map(([a, b]) => ({ script: 'IPaddr', args: [`10.0.${a}.${b}`], text: `10.0.${a}.${b}` })),
+    fc.tuple(word, fc.array(arg, { maxLength: 3 })).map(([s, a]) => ({ script: s, args: a, text: [s, ...a].join('::') })),
+  );
+  const line = fc.record({ node: word, resources: fc.array(resource, { minLength: 1, maxLength: 4 }), breakAt: fc.nat(), comment: fc.boolean() });
+  fc.assert(fc.property(fc.array(line, { maxLength: 5 }), (lines) => {
+    const text = lines.map((l) => {
+      const words = [l.node, ...l.resources.map((r) => r.text)];
+      const cut = 1 + (l.breakAt % words.length);
+      const body = cut < words.length ? `${words.slice(0, cut).join(' ')} \\\n    ${words.slice(cut).join('  ')}` : words.join(' ');
+      return `${l.comment ? '# a comment\n' : ''}${body}${l.comment ? '   # trailing' : ''}\n`;
+    }).join('');
+    const parsed = parseHaresources(text, 'hr');
+    assert.deepEqual(parsed.map((g) => ({ node: g.node, resources: g.resources.map((r) => ({ script: r.script, args: r.args, text: r.text })) })),
+      lines.map((l) => ({ node: l.node, resources: l.resources })));
+  }), { numRuns: 200 });
 });
