@@ -310,6 +310,14 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
 
   private onTimer(): void {
     this.timer = undefined;
+    // Node runs timers before it polls sockets. After this process was stalled (CPU starvation, a
+    // long GC), heartbeats that arrived meanwhile are still queued in the socket buffers; ticking
+    // now would declare their senders dead. setImmediate runs after the poll phase has read them.
+    setImmediate(() => this.onTick());
+  }
+
+  private onTick(): void {
+    if (this.closed) return;
     const now = this.clock();
     this.receiver.expire(now);
     this.feed({ kind: 'tick', now });
