@@ -47,7 +47,7 @@ export interface PeerProgress {
   match: LogIndex;
   /** Latest leader send time (leader's clock) the peer acknowledged in this term. */
   echoed: number;
-  /** Leader-local time of the last reply from the peer in this term (check-quorum). */
+  /** Send time (leader's clock) of the latest message the peer answered in this term, or when we became leader (check-quorum). */
   lastAckAt: number;
   /** Offset of the snapshot chunk being sent, or null when not sending a snapshot. */
   snapOffset: number | null;
@@ -581,7 +581,8 @@ function onAppendReply(s: NodeState, out: Out, now: number, m: Extract<Message, 
   if (s.role !== 'leader') return;
   const p = s.peers.get(m.from);
   if (!p) return;
-  p.lastAckAt = now;
+  // By send time, so that replies that waited in a queue (a paused leader) do not count as fresh.
+  p.lastAckAt = Math.max(p.lastAckAt, m.sentAt);
   if (m.sentAt > p.echoed) { p.echoed = m.sentAt; refreshLease(s, now); }
   if (m.success) {
     if (m.matchIndex > p.match) {
@@ -643,7 +644,8 @@ function onSnapshotReply(s: NodeState, out: Out, now: number, m: Extract<Message
   if (s.role !== 'leader') return;
   const p = s.peers.get(m.from);
   if (!p) return;
-  p.lastAckAt = now;
+  // By send time, so that replies that waited in a queue (a paused leader) do not count as fresh.
+  p.lastAckAt = Math.max(p.lastAckAt, m.sentAt);
   if (m.sentAt > p.echoed) { p.echoed = m.sentAt; refreshLease(s, now); }
   if (m.done) {
     p.snapOffset = null;

@@ -645,6 +645,12 @@ export class Simulation {
       const pairs: Array<[string, string]> = [];
       for (const a of side) for (const b of other) pairs.push([a, b], [b, a]);
       this.block(pairs, dur);
+    } else if (this.nodes.length < 2) {
+      // One node: nothing to partition; crash it instead.
+      if (!alive.length) return;
+      this.countFault('crash');
+      this.crash(alive[0], 'kill -9');
+      this.q.push(this.t + this.rng.range(50, 3000), { k: 'restart', node: alive[0].idx, inc: alive[0].incarnation });
     } else if (r < 0.48) {
       const a = this.rng.pick(this.nodes).id;
       const b = this.rng.pick(this.nodes.filter((n) => n.id !== a)).id;
