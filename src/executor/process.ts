@@ -185,6 +185,9 @@ export function runProcess(req: ProcessRequest): Promise<ProcessOutcome> {
           if (!groupAlive(pgid)) return;
         }
         signalGroup(pgid, 'SIGKILL');
+        // SIGKILL is delivered asynchronously: report only once the group is really gone.
+        const hard = performance.now() + 2000;
+        while (groupAlive(pgid) && performance.now() < hard) await sleep(10);
       })();
     };
 

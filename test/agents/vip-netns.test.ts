@@ -38,7 +38,7 @@ async function macOf(host: string): Promise<string> {
 }
 
 async function neighbourEntry(host: string, ip: string): Promise<string> {
-  for (let i = 0; i < 80; i++) {
+  for (let i = 0; i < 200; i++) {
     const out = (await lab!.exec(host, ['ip', 'neigh', 'show', ip])).stdout.trim();
     if (out.includes('lladdr')) return out;
     await new Promise((r) => setTimeout(r, 25));

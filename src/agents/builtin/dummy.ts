@@ -73,7 +73,8 @@ export const dummyAgent = builtinDriver({
     actions: [
       { name: 'start', timeoutMs: 20_000 }, { name: 'stop', timeoutMs: 20_000 },
       { name: 'monitor', timeoutMs: 20_000, intervalMs: 10_000 }, { name: 'promote', timeoutMs: 20_000 },
-      { name: 'demote', timeoutMs: 20_000 }, { name: 'validate-all', timeoutMs: 5_000 }, { name: 'meta-data', timeoutMs: 5_000 },
+      { name: 'demote', timeoutMs: 20_000 }, { name: 'notify', timeoutMs: 20_000 }, { name: 'reload', timeoutMs: 20_000 },
+      { name: 'validate-all', timeoutMs: 5_000 }, { name: 'meta-data', timeoutMs: 5_000 },
     ],
   }),
   actions: {
@@ -95,6 +96,9 @@ export const dummyAgent = builtinDriver({
       await write(file, 'promoted\n');
       return ok();
     }),
+    // Clone notifications and reloads change nothing for a dummy; they succeed (and can be delayed or failed).
+    notify: action(async () => ok()),
+    reload: action(async () => ok()),
     demote: action(async (_c, file) => {
       if (!(await readState(file))) return rc(OcfRc.NotRunning, 'cannot demote a stopped resource');
       await write(file, 'started\n');
