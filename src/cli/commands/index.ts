@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { register as configCommand } from './config.js';
+import { register as engineCommand } from './engine.js';
 import { register as importCommand } from './import.js';
 import { register as simCommand } from './sim.js';
 import { register as simulateCommand } from './simulate.js';
+import { register as witnessCommand } from './witness.js';
 
 /** Every CLI command module exports a function that adds its command(s) to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [configCommand, importCommand, simCommand, simulateCommand];
+export const commands: RegisterCommand[] = [configCommand, importCommand, simCommand, simulateCommand, engineCommand, witnessCommand];
