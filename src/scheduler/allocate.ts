@@ -48,18 +48,14 @@ function allocatePrimitive(r: SchedRsc, ws: WorkingSet, prefer: string | null, e
     const cur = r.runningOn[0] ?? null;
     assign(r, cur, ws);
     r.notes.push(cur ? `unmanaged: stays on ${cur}` : 'unmanaged and inactive');
-  } else if (ws.options.stopAllResources || stopEverything(ws)) {
+  } else if (ws.options.stopAllResources) {
     assign(r, null, ws);
-    r.notes.push(ws.options.stopAllResources ? 'stop-all-resources is set' : 'no quorum (no-quorum-policy)');
+    r.notes.push('stop-all-resources is set');
   } else {
     assign(r, chooseNode(r, ws, prefer), ws);
   }
   r.allocating = false;
   return r.allocatedTo;
-}
-
-export function stopEverything(ws: WorkingSet): boolean {
-  return !ws.haveQuorum && (ws.options.noQuorumPolicy === 'stop' || ws.options.noQuorumPolicy === 'suicide');
 }
 
 function chooseNode(r: SchedRsc, ws: WorkingSet, prefer: string | null): string | null {

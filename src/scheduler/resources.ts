@@ -72,7 +72,9 @@ function buildResource(res: Resource, ws: WorkingSet, nodeCount: number): SchedR
   const meta = { ...defaults, ...res.meta };
   const clone = newRsc(res.id, res.id, 'clone', meta, undefined, ws);
   clone.promotable = res.promotable || truthy(meta.promotable);
-  clone.unique = truthy(meta['globally-unique']);
+  // Agents without instance support (LSB, systemd, ...) force a clone to be anonymous.
+  const childPrims = res.child.kind === 'primitive' ? [res.child] : res.child.members;
+  clone.unique = truthy(meta['globally-unique']) && childPrims.every((p) => p.agent.class === 'ocf' || p.agent.class === 'builtin' || p.agent.class === 'heartbeat');
   clone.cloneMax = intMeta(meta['clone-max'], nodeCount);
   clone.cloneNodeMax = intMeta(meta['clone-node-max'], 1);
   clone.cloneMin = intMeta(meta['clone-min'], 0);

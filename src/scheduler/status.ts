@@ -148,7 +148,8 @@ function applyOutcome(r: SchedRsc, node: SchedNode, o: HistoryOutcome, ws: Worki
   r.roleOn.set(node.name, o.role as Role);
   if (r.runningOn.length === 1 || roleRank[o.role] > roleRank[r.role]) r.role = o.role;
   if (o.onFail !== 'none' && (r.onFail === 'none' || r.onFail === 'restart')) r.onFail = o.onFail;
-  if (o.failed) {
+  // A node about to be fenced takes its failures with it: nothing to block or recover there.
+  if (o.failed && !node.unclean) {
     switch (o.onFail) {
       case 'block':
         r.blocked = true;

@@ -126,11 +126,12 @@ export function transitionSummary(ws: WorkingSet, t: Transition): Array<SummaryE
       else entry('start', null, next, null, null, blocked, reason);
       continue;
     }
-    if (next === null || nextRole === 'Stopped') {
+    // A start that cannot run leaves only the stops (Pacemaker never shows a blocked move or restart).
+    if (next === null || nextRole === 'Stopped' || (start && startNeeded && !start.runnable)) {
       for (const n of p.runningOn) {
         const stop = acts(t, p, 'stop', n)[0];
         if (!stop || stop.optional) continue;
-        entry('stop', n, null, p.roleOn.get(n) ?? 'Started', 'Stopped', !stop.runnable, stop.dueTo ?? stop.blockedBy ?? stop.reasons[0] ?? null);
+        entry('stop', n, null, p.roleOn.get(n) ?? 'Started', 'Stopped', !stop.runnable, stop.blockedBy ?? stop.dueTo ?? stop.reasons[0] ?? null);
       }
       continue;
     }

@@ -36,6 +36,8 @@ export interface Edge {
   flags: Set<EdgeFlag>;
   /** The first side is a collective: runnable when any (clone) or all (group) of `first` are. */
   firstMode: 'all' | 'any';
+  /** For a clone first side: how many instances must be able to run (clone-min). */
+  minRunnable?: number;
   label: string;
   source: string;
 }
@@ -64,9 +66,9 @@ class Builder {
     return action;
   }
 
-  edge(first: Action[], then: Action[], flags: EdgeFlag[], source: string, firstMode: 'all' | 'any' = 'all', label?: string): void {
+  edge(first: Action[], then: Action[], flags: EdgeFlag[], source: string, firstMode: 'all' | 'any' = 'all', label?: string, minRunnable?: number): void {
     if (first.length === 0 || then.length === 0) return;
-    this.edges.push({ first, then, flags: new Set(flags), firstMode, source, label: label ?? labelOf(first, firstMode) });
+    this.edges.push({ first, then, flags: new Set(flags), firstMode, source, label: label ?? labelOf(first, firstMode), ...(minRunnable ? { minRunnable } : {}) });
   }
 
   of(r: SchedRsc, task: Task, node?: string | null): Action[] {
@@ -160,6 +162,13 @@ function primitiveActions(b: Builder, p: SchedRsc): void {
     if (fenceAction && cur.includes(node)) for (const s of stops) if (s.node === node) b.edge([fenceAction], [s], ['implies_then', 'runnable_left'], 'stop implied by fencing');
   }
   b.edge(stops, [start], ['optional', 'implies_then', 'restart'], 'stop before start');
+  // Recovery elsewhere must wait until the resource is known stopped on a lost node; without
+  // fencing of that node it cannot start anywhere else.
+  const stuck = stops.find((s) => s.node !== next && !s.runnable && p.managed && ws.nodes.get(s.node ?? '')?.unclean);
+  if (stuck && start.runnable && next !== null) {
+    start.runnable = false;
+    start.blockedBy = ws.haveQuorum || ws.options.noQuorumPolicy === 'ignore' ? `${stuck.node} cannot be fenced` : 'no quorum';
+  }
   if (p.nextRole === 'Promoted' && next !== null) {
     const alreadyPromoted = p.roleOn.get(next) === 'Promoted';
     const promote = b.add({ task: 'promote', rsc: p, node: next, optional: alreadyPromoted && start.optional, runnable: p.managed && nodeRunnable(ws, next, 'promote'), pseudo: false });
@@ -298,7 +307,8 @@ function addOrder(b: Builder, first: SchedRsc, fa: OrderAction, then: SchedRsc, 
     }
     return;
   }
-  b.edge(fs.actions, thenActs, flags, `order ${id}`, fs.mode, `${first.variant === 'primitive' ? first.id : first.id} ${fa === 'start' && first.variant !== 'primitive' ? 'running' : fa}`);
+  const min = first.variant === 'clone' && first.cloneMin > 0 && (fa === 'start' || fa === 'promote') ? first.cloneMin : undefined;
+  b.edge(fs.actions, thenActs, flags, `order ${id}`, fs.mode, `${first.id} ${fa === 'start' && first.variant !== 'primitive' ? 'running' : fa}`, min);
 }
 
 function sideRequired(e: Edge): boolean {
@@ -308,6 +318,7 @@ function sideRequired(e: Edge): boolean {
 function sideRunnable(e: Edge): boolean {
   const real = e.first.filter((a) => a.node !== null || e.first.length === 1);
   if (real.length === 0) return false;
+  if (e.minRunnable !== undefined) return real.filter((a) => a.runnable && a.node !== null).length >= e.minRunnable;
   return e.firstMode === 'any' ? real.some((a) => a.runnable) : real.every((a) => a.runnable);
 }
 
