@@ -92,6 +92,8 @@ test('authkeys: the selected sha1 key; crc refused unless allowed; md5 and short
   assert.match(allowed.warnings[0].message, /NOT authenticated/);
   assert.match(parseAuthkeys('auth 3\n3 md5 abcdefghijklmnopq\n', 'ak').warnings[0].message, /md5/);
   assert.match(parseAuthkeys('auth 1\n1 sha1 short\n', 'ak').warnings[0].message, /short \(5 bytes\)/);
+  // A '#' inside a secret is part of it; comments are whole lines.
+  assert.equal(parseAuthkeys('  # keys\nauth 1\n1 sha1 abc#defghijklmnopq\n', 'ak').active.secret, 'abc#defghijklmnopq');
 });
 
 test('authkeys errors: missing auth, undefined key, unknown method, missing secret', () => {

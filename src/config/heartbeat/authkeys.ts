@@ -28,8 +28,9 @@ export function parseAuthkeys(text: string, file: string, options: AuthkeysOptio
   const keys: Authkeys['keys'] = new Map();
   let auth: { index: string; where: SourceRef } | undefined;
   text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.replace(/#.*$/, '').trim();
-    if (line === '') return;
+    // Only whole-line comments: a secret may contain '#'.
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
     const words = line.split(/\s+/);
     const where: SourceRef = { file, line: i + 1, column: raw.indexOf(words[0]) + 1 };
     if (words[0] === 'auth') {
@@ -48,9 +49,11 @@ export function parseAuthkeys(text: string, file: string, options: AuthkeysOptio
       errors.push(new InputError(method === undefined ? `key ${index} has no method` : `unknown method "${method}"`, where, { field: `key ${index}`, expected: 'sha1, md5 or crc' }));
       return;
     }
-    const secret = rest.join(' ');
+    // Heartbeat read the secret as one word.
+    const secret = rest[0] ?? '';
+    if (rest.length > 1) warnings.push({ where, message: `key ${index}: only the first word after the method is the secret; "${rest.slice(1).join(' ')}" is ignored` });
     if (m !== 'crc' && secret === '') { errors.push(new InputError(`key ${index} (${m}) has no secret`, where, { field: `key ${index}`, expected: `${index} ${m} <secret>` })); return; }
-    if (m === 'crc' && secret !== '') warnings.push({ where, message: `key ${index}: crc takes no secret; the text after it is ignored` });
+    if (m === 'crc' && rest.length > 0) warnings.push({ where, message: `key ${index}: crc takes no secret; the text after it is ignored` });
     if (keys.has(index)) { errors.push(new InputError(`key ${index} is defined twice`, where, { field: `key ${index}`, expected: 'each key number once' })); return; }
     keys.set(index, { method: m, secret: m === 'crc' ? '' : secret, where });
   });

@@ -5,7 +5,7 @@
  */
 import type {
   AttributeExpression, Attributes, Cib, ClusterConfig, ClusterStatus, Constraint, DateExpression, FencingLevel, NestedRule,
-  NodeConfig, OperationConfig, Primitive, Resource, ResourceSet, Rule,
+  Group, NodeConfig, OperationConfig, Primitive, Resource, ResourceSet, Rule,
 } from '../../model/cluster.js';
 import { InputError, InputErrors, type Warning } from '../../model/errors.js';
 import { INFINITY, parseScore } from '../../model/score.js';
@@ -17,7 +17,7 @@ import { type FieldPath, YamlSource } from '../yaml-source.js';
 import { issuesToErrors } from './issues.js';
 import { rawReferenceErrors, References } from './references.js';
 import {
-  COMPACT_EXPRESSION, vigilYaml, type ConstraintInput, type OpInput, type PrimitiveInput, type ResourceInput,
+  COMPACT_EXPRESSION, vigilYaml, type ConstraintInput, type GroupInput, type OpInput, type PrimitiveInput, type ResourceInput,
   type RuleInputType, type VigilYaml,
 } from './schema.js';
 
@@ -160,16 +160,18 @@ class Builder {
 
   private resource(r: ResourceInput, path: FieldPath): Resource {
     if ('primitive' in r) return this.primitive(r, path);
-    if ('group' in r) {
-      this.claimId(r.group, [...path, 'group']);
-      const members = r.members.map((m, i) => this.primitive(m, [...path, 'members', i]));
-      return { kind: 'group', id: r.group, meta: attrs(r.meta), members, origin: this.src.where(path) };
-    }
+    if ('group' in r) return this.group(r, path);
     this.claimId(r.clone, [...path, 'clone']);
     const child = r.resource;
     const childPath = [...path, 'resource'];
-    const built = 'primitive' in child ? this.primitive(child, childPath) : this.resource(child, childPath);
-    return { kind: 'clone', id: r.clone, meta: attrs(r.meta), promotable: r.promotable, child: built as Primitive, origin: this.src.where(path) };
+    const built = 'primitive' in child ? this.primitive(child, childPath) : this.group(child, childPath);
+    return { kind: 'clone', id: r.clone, meta: attrs(r.meta), promotable: r.promotable, child: built, origin: this.src.where(path) };
+  }
+
+  private group(g: GroupInput, path: FieldPath): Group {
+    this.claimId(g.group, [...path, 'group']);
+    const members = g.members.map((m, i) => this.primitive(m, [...path, 'members', i]));
+    return { kind: 'group', id: g.group, meta: attrs(g.meta), members, origin: this.src.where(path) };
   }
 
   private primitive(p: PrimitiveInput, path: FieldPath): Primitive {
