@@ -529,6 +529,7 @@ export class Simulation {
     const other = this.leadersByTerm.get(s.term);
     if (other !== undefined && other !== n.id) this.fail('election-safety', `two leaders in term ${s.term}: ${other} and ${n.id}`, n.id);
     this.leadersByTerm.set(s.term, n.id);
+    if (s.config.members.some((m) => m.id === n.id && m.witness)) this.fail('witness', `witness ${n.id} became leader`, n.id);
     // Leader completeness: the new leader holds every entry committed in an earlier term. (A
     // leader of a stale term, e.g. one that was paused, may lack later ones: it cannot commit.)
     let top = this.committed.length - 1;
