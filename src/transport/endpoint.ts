@@ -112,6 +112,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   private mstate: MembershipState | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerFor = Number.NaN;
+  private nodes: NodeId[];
   private closed = false;
 
   constructor(readonly opts: EndpointOptions) {
@@ -120,6 +121,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     if (opts.links.length === 0) throw new RangeError('an endpoint needs at least one link');
     if (opts.links.length > MAX_LINKS) throw new RangeError(`at most ${MAX_LINKS} links`);
     if (new Set(opts.links.map((l) => l.id)).size !== opts.links.length) throw new RangeError('link ids must be unique');
+    this.nodes = [...opts.nodes];
     this.clusterId = typeof opts.cluster === 'number' ? opts.cluster : clusterIdFromName(opts.cluster);
     this.incarnation = opts.incarnation ?? nextIncarnation();
     this.clock = opts.clock ?? (() => performance.now());
@@ -153,7 +155,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
       await this.close();
       throw e;
     }
-    const first = initMembership({ self: this.opts.self, peers: this.opts.nodes, links: this.specs.map((s) => s.id), timings: this.opts.timings }, this.clock());
+    const first = initMembership({ self: this.opts.self, peers: this.nodes, links: this.specs.map((s) => s.id), timings: this.opts.timings }, this.clock());
     this.mstate = first.state;
     this.apply(first.outputs, first.wakeAt);
   }
@@ -165,6 +167,17 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     const socks = new Set(this.links.flatMap((l) => [l.rx, l.tx]));
     this.links = [];
     await Promise.all([...socks].map((s) => new Promise<void>((res) => { try { s.close(() => res()); } catch { res(); } })));
+  }
+
+  /**
+   * The cluster's nodes changed (a node joined or left the configuration): frames from removed
+   * nodes become `unknown-sender`, new nodes are watched from now on (initdead applies to them).
+   */
+  setNodes(nodes: readonly NodeId[]): void {
+    if (!nodes.includes(this.opts.self)) throw new RangeError(`node ${this.opts.self} is not in the new node list`);
+    this.nodes = [...nodes];
+    this.receiver.setNodes(nodes);
+    this.feed({ kind: 'set-peers', now: this.clock(), peers: nodes });
   }
 
   /**
@@ -183,7 +196,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
    */
   send(to: NodeId | undefined, body: Uint8Array): void {
     if (this.closed || !this.mstate) throw new Error('endpoint not running');
-    if (to !== undefined && !this.opts.nodes.includes(to)) throw new RangeError(`unknown node ${to}`);
+    if (to !== undefined && !this.nodes.includes(to)) throw new RangeError(`unknown node ${to}`);
     if (to === this.opts.self) throw new RangeError('a node does not send messages to itself');
     const frames = this.sender.message(to, body);
     if (frames.length === 1 && this.queue.length === 0) { this.transmit(frames[0], to); return; }

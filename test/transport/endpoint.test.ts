@@ -195,3 +195,16 @@ test('a link that cannot bind fails start() with the link and address named, and
   await again.start();
   await again.close();
 });
+
+test('setNodes: a removed node is no longer heard (unknown-sender), a kept one stays alive', async () => {
+  const nodes = await cluster(3, 1);
+  const [a] = nodes;
+  try {
+    await waitFor('all up', () => nodes.every((x) => Object.values(x.ep.membership.peers).every((p) => p.status === 'alive')));
+    a.ep.setNodes(['n1', 'n2']);
+    assert.deepEqual(Object.keys(a.ep.membership.peers), ['n2']);
+    await waitFor('frames from n3 refused', () => a.ep.counters.dropped['unknown-sender'] >= 3);
+    assert.throws(() => a.ep.send('n3', Buffer.from('x')), /unknown node n3/);
+    assert.equal(a.ep.membership.peers.n2.status, 'alive');
+  } finally { await closeAll(nodes); }
+});
