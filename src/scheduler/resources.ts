@@ -31,7 +31,8 @@ let orderCounter = 0;
 function newRsc(id: string, baseId: string, variant: SchedRsc['variant'], meta: Attributes, parent: SchedRsc | undefined, ws: WorkingSet): SchedRsc {
   const stick = meta['resource-stickiness'] ?? meta['resource_stickiness'];
   const managed = truthy(meta['is-managed'] ?? meta['is_managed'], true) && !truthy(meta.maintenance) && !ws.options.maintenanceMode;
-  const mt = meta['migration-threshold'];
+  // Old configurations set migration-threshold as a cluster option; it still acts as a default.
+  const mt = meta['migration-threshold'] ?? ws.legacyMigrationThreshold;
   const r: SchedRsc = {
     id, baseId, variant, parent, children: [], meta, params: {}, operations: [], agentClass: '', order: orderCounter++,
     priority: intMeta(meta.priority, 0),

@@ -41,6 +41,7 @@ export function schedule(cib: Cib, now: number, opts: ScheduleOptions = {}): Sch
     rscDefaults: cib.config.rscDefaults, opDefaults: cib.config.opDefaults, warnings: [], haveStonithResource: false,
     fencing: new Map(), configById: new Map(cib.config.resources.map((r) => [r.id, r])),
   };
+  if (cib.config.properties['migration-threshold'] !== undefined) ws.legacyMigrationThreshold = cib.config.properties['migration-threshold'];
   buildResources(cib, ws);
   for (const r of [...ws.byId.values()]) {
     if (r.variant === 'primitive' || r.variant === 'group') {

@@ -6,7 +6,7 @@
 import { INFINITY, MINUS_INFINITY, addScores, type Score } from '../model/score.js';
 import { failCount } from './history.js';
 import type { PendingBan } from './status.js';
-import { cloneOf, nodeAvailable, primitivesOf, topOf, type SchedNode, type SchedRsc, type WorkingSet } from './working-set.js';
+import { cloneOf, nodeAvailable, primitivesOf, type SchedNode, type SchedRsc, type WorkingSet } from './working-set.js';
 
 /** Add a score for a node to a resource and everything below it (groups: members; clones: clone and instances). */
 export function addScore(r: SchedRsc, node: string, score: Score, source: string): void {
@@ -53,16 +53,11 @@ export function buildScoreTables(ws: WorkingSet, bans: PendingBan[]): void {
     for (const node of ws.nodeList) {
       const fc = failCount(node.attrs, ids, r.failureTimeoutS, ws.now);
       if (fc <= 0 || fc < r.migrationThreshold) continue;
-      const target = clone && !clone.unique ? clone : clone ? instanceTop(r) : topOf(r);
+      // An anonymous clone is forced away as a whole; anything else only the failed primitive.
+      const target = clone && !clone.unique ? clone : r;
       addScore(target, node.name, MINUS_INFINITY, `${fc >= INFINITY ? 'INFINITY' : fc} failure(s) reached migration-threshold=${r.migrationThreshold}`);
     }
   }
-}
-
-function instanceTop(r: SchedRsc): SchedRsc {
-  let t = r;
-  while (t.parent && t.parent.variant !== 'clone') t = t.parent;
-  return t;
 }
 
 /** Some node in the table can run the resource (available, score >= 0). */

@@ -8,7 +8,8 @@
  *   restart        — a needed (or impossible) start on a node where the resource runs needs its stop.
  */
 import type { Cib, OrderAction } from '../model/cluster.js';
-import { cloneOf, primitivesOf, type SchedRsc, type WorkingSet } from './working-set.js';
+import { INFINITY } from '../model/score.js';
+import { cloneOf, primitivesOf, topOf, type SchedRsc, type WorkingSet } from './working-set.js';
 
 export type Task = 'start' | 'stop' | 'promote' | 'demote' | 'fence';
 
@@ -322,11 +323,44 @@ function sideRunnable(e: Edge): boolean {
   return e.firstMode === 'any' ? real.some((a) => a.runnable) : real.every((a) => a.runnable);
 }
 
+/**
+ * A collective (or primitive) that cannot reach its role blocks the starts of what must be
+ * colocated with it (mandatory colocations only).
+ */
+function blockColocatedDependents(b: Builder): boolean {
+  let changed = false;
+  const tops = new Set<SchedRsc>();
+  for (const a of b.actions) {
+    if (a.runnable || !a.rsc || (a.task !== 'start' && a.task !== 'promote') || a.node === null && a.task === 'promote') continue;
+    tops.add(topOf(a.rsc));
+  }
+  for (const top of tops) {
+    for (const task of ['start', 'promote'] as const) {
+      const acts = actionsOf(b, top, task).filter((a) => a.node !== null || top.variant === 'primitive');
+      if (acts.length === 0 || acts.some((a) => a.runnable)) continue;
+      for (const c of top.withDependents) {
+        if (c.score < INFINITY) continue;
+        if (task === 'promote' && c.primaryRole !== 'Promoted') continue;
+        const depTask: Task = c.dependentRole === 'Promoted' ? 'promote' : 'start';
+        const deps = c.dependent.variant === 'group' ? b.of(c.dependent.children[0], depTask) : actionsOf(b, c.dependent, depTask);
+        for (const d of deps) {
+          if (d.runnable && d.node !== null) {
+            d.runnable = false;
+            d.blockedBy ??= `colocation with ${top.id}`;
+            changed = true;
+          }
+        }
+      }
+    }
+  }
+  return changed;
+}
+
 function propagate(b: Builder): void {
   let changed = true;
   let rounds = 0;
   while (changed && rounds < 1000) {
-    changed = false;
+    changed = blockColocatedDependents(b);
     rounds++;
     for (const e of b.edges) {
       if (e.flags.has('implies_then') && sideRequired(e)) {

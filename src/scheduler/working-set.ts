@@ -146,6 +146,8 @@ export interface WorkingSet {
   configById: Map<string, import('../model/cluster.js').Resource>;
   /** Fence actions decided (node → reason). */
   fencing: Map<string, string>;
+  /** `migration-threshold` given as a cluster property (legacy default). */
+  legacyMigrationThreshold?: string;
   /** Any stonith-class primitive configured. */
   haveStonithResource: boolean;
 }
