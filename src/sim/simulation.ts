@@ -35,6 +35,11 @@ export interface SimOptions {
   /** Include heartbeats in the timeline. */
   verbose?: boolean;
   timing?: Partial<TimingOptions>;
+  /**
+   * Actual clock rate error of the simulated nodes (default: the configured maxDrift). Setting it
+   * above maxDrift breaks the assumption the lease rests on; the invariants must then fire.
+   */
+  clockDrift?: number;
   /** 'all' (default): every fault kind; 'dc-kill': only kill -9 of the DC, on a clean network (failover measurement). */
   faults?: 'all' | 'dc-kill';
 }
@@ -199,7 +204,7 @@ export class Simulation {
     const members: Member[] = Array.from({ length: o.nodes }, (_, i) => ({ id: `n${i + 1}`, votes: 1 }));
     if (o.witness) members.push({ id: 'w', votes: 1, witness: true });
     this.bootstrap = { members };
-    const rho = this.opts.timing.maxDrift;
+    const rho = o.clockDrift ?? this.opts.timing.maxDrift;
     members.forEach((m, idx) => {
       // Clock drift within the stated bound: often at the extremes, where the lease proof is tight.
       const r = this.rng.next();

@@ -26,3 +26,14 @@ test('planted bug "double-vote" (a node grants two votes in one term) is caught:
 test('planted bug "no-lease-wait" (votes granted while a leader is heard) is caught: overlapping DC leases', () => {
   catches('no-lease-wait', ['lease', 'quorum']);
 });
+
+test('clocks drifting beyond the stated bound are caught (the lease assumption no longer holds)', () => {
+  let caught: string | undefined;
+  for (let seed = 1; seed <= 200 && !caught; seed++) {
+    const r = runSeed({ seed, nodes: 3, clockDrift: 0.2 });
+    if (!r.ok) caught = r.violation?.invariant;
+  }
+  assert.ok(caught === 'quorum' || caught === 'lease', `caught: ${caught}`);
+  // Within the bound, the same seeds are clean.
+  for (let seed = 1; seed <= 100; seed++) assert.equal(runSeed({ seed, nodes: 3, clockDrift: 0.01 }).ok, true);
+});
