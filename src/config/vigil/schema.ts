@@ -44,15 +44,15 @@ const nodeName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, { error: 'a n
 export const duration = z.union([
   z.number().nonnegative(),
   z.string().regex(new RegExp(DURATION_PATTERN), { error: 'a duration such as 500ms, 10s, 5min, 1h or a number of seconds' }),
-], { error: 'a duration such as 500ms, 10s, 5min, 1h or a number of seconds' }).describe('Duration: a number of seconds, or text such as 500ms, 10s, 5min, 1h, PT30S.');
+], { error: 'a duration such as 500ms, 10s, 5min, 1h or a number of seconds' }).meta({ id: 'Duration', description: 'Duration: a number of seconds, or text such as 500ms, 10s, 5min, 1h, PT30S.' });
 
 export const score = z.union([
   z.int(),
   z.string().regex(/^[+-]?(?:INFINITY|infinity|INF|inf|\d+)$/, { error: 'a score: an integer, INFINITY or -INFINITY' }),
-], { error: 'a score: an integer, INFINITY or -INFINITY' }).describe('Score: an integer, INFINITY (1000000) or -INFINITY.');
+], { error: 'a score: an integer, INFINITY or -INFINITY' }).meta({ id: 'Score', description: 'Score: an integer, INFINITY (1000000) or -INFINITY.' });
 
 const scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'a string, number or boolean' });
-export const attributes = z.record(z.string(), scalar).describe('Name/value pairs, kept as strings.');
+export const attributes = z.record(z.string(), scalar).meta({ id: 'Attributes', description: 'Name/value pairs, kept as strings.' });
 
 const role = z.enum(['Stopped', 'Started', 'Unpromoted', 'Promoted']);
 const onFail = z.enum(['ignore', 'block', 'stop', 'restart', 'standby', 'fence', 'demote', 'restart-container']);
@@ -118,7 +118,7 @@ const op = obj({
   enabled: z.boolean().optional(),
   id: id('operation').optional().describe('Default: <resource>-<name>-interval-<interval>.'),
   meta: attributes.optional().describe('Other operation attributes (start-delay, record-pending, OCF_CHECK_LEVEL, ...).'),
-});
+}).meta({ id: 'Operation' });
 
 const primitive = obj({
   primitive: id('resource').describe('Resource id.'),
@@ -129,13 +129,13 @@ const primitive = obj({
   meta: attributes.optional().describe('Meta attributes (target-role, resource-stickiness, migration-threshold, ...).'),
   ops: z.array(op).optional(),
   utilization: attributes.optional(),
-});
+}).meta({ id: 'Primitive' });
 
 const group = obj({
   group: id('resource').describe('Group id.'),
   members: z.array(primitive).min(1, { error: 'a group needs at least one member' }).describe('Started in order, stopped in reverse, all on one node.'),
   meta: attributes.optional(),
-});
+}).meta({ id: 'Group' });
 
 const clone = obj({
   clone: id('resource').describe('Clone id.'),
@@ -204,7 +204,7 @@ export const rule: z.ZodType<RuleInput> = obj({
       error: (iss) => (typeof iss.input === 'string' ? 'an expression such as "#uname eq alpha", "pingd lt 1", "defined pingd"' : undefined),
     })).min(1).describe('Expressions: "ATTR OP VALUE" text, {attribute,...}, {date,...} or {rule: ...}.');
   },
-}) as unknown as z.ZodType<RuleInput>;
+}).meta({ id: 'Rule' }) as unknown as z.ZodType<RuleInput>;
 
 const location = obj({
   location: id('resource').describe('The resource this constraint places.'),
@@ -255,7 +255,7 @@ const resourceSet = obj({
   action: orderAction.optional(),
   score: score.optional(),
   id: id('set').optional(),
-});
+}).meta({ id: 'ResourceSet' });
 
 const colocationSets = obj({
   colocation_sets: z.array(resourceSet).min(1),
