@@ -90,3 +90,29 @@ function child(node: unknown, key: string | number): unknown {
   if (isSeq(node) && typeof key === 'number') return node.items[key];
   return undefined;
 }
+
+/**
+ * In free-form name/value maps (params, meta, ...) a value is text for the agent, so keep a
+ * number exactly as written: `mode: 0644` stays "0644", `version: 1.10` stays "1.10" (also
+ * the `value` of a rule expression).
+ */
+export function keepNumberText(src: YamlSource, data: unknown, mapKeys: ReadonlySet<string>): void {
+  const walk = (node: unknown, value: unknown, inAttrMap: boolean): void => {
+    if (isMap(node) && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const obj = value as Record<string, unknown>;
+      for (const pair of node.items) {
+        if (!isPair(pair) || !isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        const v = pair.value;
+        if ((inAttrMap || key === 'value') && isScalar(v) && typeof v.value === 'number' && v.range && v.type === 'PLAIN') {
+          obj[key] = src.text.slice(v.range[0], v.range[1]);
+        } else {
+          walk(v, obj[key], !inAttrMap && mapKeys.has(key));
+        }
+      }
+    } else if (isSeq(node) && Array.isArray(value)) {
+      node.items.forEach((item, i) => walk(item, value[i], false));
+    }
+  };
+  walk(src.doc.contents, data, false);
+}

@@ -294,3 +294,21 @@ constraints:
     'bad.yaml:9:28: constraints[0].node',
   ]);
 });
+
+test('numbers in params, meta and rule values keep their text (0644 stays 0644, 1.10 stays 1.10)', () => {
+  const r = loadVigilYaml(`${base}resources:
+  - primitive: fs
+    agent: ocf:heartbeat:Filesystem
+    params: { mode: 0644, version: 1.10, count: 5, flag: true }
+    meta: { priority: 010 }
+constraints:
+  - location: fs
+    rules:
+      - match: [{ attribute: kernel, operation: gte, value: 5.10, type: version }]
+`, 'n.yaml');
+  const fs = r.config.resources[0] as Primitive;
+  assert.deepEqual(fs.params, { mode: '0644', version: '1.10', count: '5', flag: 'true' });
+  assert.deepEqual(fs.meta, { priority: '010' });
+  const rule = (r.config.constraints[0] as LocationConstraint).rules[0];
+  assert.deepEqual(rule.expressions[0], { kind: 'attribute', attribute: 'kernel', operation: 'gte', value: '5.10', type: 'version' });
+});

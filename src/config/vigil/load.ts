@@ -13,7 +13,7 @@ import { parseDuration } from '../../model/time.js';
 import { parseAgent } from '../agent.js';
 import { formatDuration } from '../durations.js';
 import { DEFAULTS, type EngineSettings, type LinkSettings, type NodeSettings } from '../settings.js';
-import { type FieldPath, YamlSource } from '../yaml-source.js';
+import { type FieldPath, keepNumberText, YamlSource } from '../yaml-source.js';
 import { issuesToErrors } from './issues.js';
 import { rawReferenceErrors, References } from './references.js';
 import {
@@ -36,6 +36,9 @@ export const OWNED_PROPERTIES: Record<string, string> = {
   'stonith-watchdog-timeout': 'cluster.fencing.watchdog_timeout',
 };
 
+/** Keys whose value is a free-form name/value map (values are text for agents and Pacemaker). */
+const ATTRIBUTE_MAPS: ReadonlySet<string> = new Set(['params', 'meta', 'properties', 'attributes', 'utilization', 'resources', 'operations']);
+
 export function emptyStatus(): ClusterStatus {
   return { haveQuorum: false, nodes: [], tickets: {} };
 }
@@ -45,6 +48,7 @@ export function loadVigilYaml(text: string, file: string): VigilLoadResult {
   const syntax = src.syntaxErrors();
   if (syntax.length > 0) throw new InputErrors(syntax);
   const data: unknown = src.doc.toJS({ maxAliasCount: 1000 });
+  keepNumberText(src, data, ATTRIBUTE_MAPS);
   if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) {
     throw new InputErrors([src.error([], data == null ? 'the file is empty' : 'the top level is not a mapping', 'a mapping with cluster:, resources:, constraints:')]);
   }
