@@ -253,11 +253,11 @@ export class EngineCluster {
 }
 
 /** Propose through whichever node is DC now, retrying while the DC changes; resolves with the committed index. */
-export async function proposeViaDc(c: EngineCluster, update: Record<string, unknown>, timeoutMs = 20_000): Promise<number> {
+export async function proposeViaDc(c: EngineCluster, update: Record<string, unknown>, among?: EngineProc[], timeoutMs = 20_000): Promise<number> {
   const deadline = monotonicMs() + timeoutMs;
   let last = '';
   while (monotonicMs() < deadline) {
-    const dcName = c.stableDc();
+    const dcName = c.stableDc(among?.filter((p) => p.alive));
     if (dcName) {
       const r: Record<string, unknown> = await c.proc(dcName).command({ cmd: 'propose', update }, 10_000).catch((e: Error) => ({ ok: false, error: e.message }));
       if (r.ok) return r.index as number;
