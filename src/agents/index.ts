@@ -8,3 +8,4 @@ export { parseHeartbeatResource, heartbeatStatusRunning } from './heartbeat.js';
 export { systemdRunning, unitName } from './systemd.js';
 export { parseAddrShow, findInterface } from './builtin/vip.js';
 export { parseCommand, parseEnv } from './builtin/process.js';
+export { listAgents } from './list.js';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as agentCommand } from './agent.js';
 import { register as configCommand } from './config.js';
 import { register as engineCommand } from './engine.js';
 import { register as importCommand } from './import.js';
@@ -9,4 +10,4 @@ import { register as witnessCommand } from './witness.js';
 /** Every CLI command module exports a function that adds its command(s) to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [configCommand, importCommand, simCommand, simulateCommand, engineCommand, witnessCommand];
+export const commands: RegisterCommand[] = [agentCommand, configCommand, importCommand, simCommand, simulateCommand, engineCommand, witnessCommand];
