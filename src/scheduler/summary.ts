@@ -127,7 +127,7 @@ export function transitionSummary(ws: WorkingSet, t: Transition): Array<SummaryE
       continue;
     }
     // A start that cannot run leaves only the stops (Pacemaker never shows a blocked move or restart).
-    if (next === null || nextRole === 'Stopped' || (start && startNeeded && !start.runnable)) {
+    if (next === null || nextRole === 'Stopped' || (start && !start.runnable && (startNeeded || acts(t, p, 'stop', next).some((x) => !x.optional)))) {
       for (const n of p.runningOn) {
         const stop = acts(t, p, 'stop', n)[0];
         if (!stop || stop.optional) continue;
