@@ -53,8 +53,11 @@ export class ReplayGuard {
     if (seq > w.highest) {
       w.highest = seq;
       w.seen.set(seq, bit);
-      const floor = seq - this.windowSize;
-      if (w.seen.size > this.windowSize) for (const s of w.seen.keys()) if (s <= floor) w.seen.delete(s);
+      // Prune in batches (amortised O(1) per frame); entries below the window are never consulted.
+      if (w.seen.size > 2 * this.windowSize) {
+        const floor = seq - this.windowSize;
+        for (const s of w.seen.keys()) if (s <= floor) w.seen.delete(s);
+      }
       return { verdict: 'accept', restarted: false, previousIncarnation: undefined };
     }
     if (seq <= w.highest - this.windowSize) return { verdict: 'replayed' };
