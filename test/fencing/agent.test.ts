@@ -5,36 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FenceRequestError, FenceRunner, fenceStdin, parseOutlets } from '../../src/fencing/index.js';
 import { processAlive } from '../../src/executor/process.js';
-
-/** A small fence agent obeying the protocol: power state per plug in files under state_dir. */
-const TEST_AGENT = `#!/bin/sh
-action=reboot; port=; state_dir=; hang=
-while IFS='=' read -r k v; do
-  case "$k" in
-    action) action=$v ;;
-    port|plug) port=$v ;;
-    state_dir) state_dir=$v ;;
-    hang) hang=$v ;;
-  esac
-done
-echo "$action $port" >> "$state_dir/calls"
-if [ -n "$hang" ]; then
-  sh -c 'trap "" TERM; exec sleep 60' &
-  echo $! > "$state_dir/child.pid"
-  sleep 60
-fi
-case "$action" in
-  off) echo off > "$state_dir/$port" ;;
-  on|reboot) echo on > "$state_dir/$port" ;;
-  status)
-    [ -f "$state_dir/$port" ] || { echo "no such plug $port" >&2; exit 1; }
-    [ "$(cat "$state_dir/$port")" = off ] && exit 2
-    exit 0 ;;
-  list) for f in "$state_dir"/node*; do n=$(basename "$f"); echo "$n,alias-$n"; done ;;
-  monitor) exit 0 ;;
-  *) echo "unknown action $action" >&2; exit 1 ;;
-esac
-`;
+import { TEST_AGENT } from './test-agent.js';
 
 test('the fence-agent protocol against a small real agent: off, status, on, reboot, list, monitor', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'vigil-fence-'));
