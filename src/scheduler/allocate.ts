@@ -38,7 +38,12 @@ function allocatePrimitive(r: SchedRsc, ws: WorkingSet, prefer: string | null, e
   }
   for (const c of [...extraDependents, ...r.withDependents]) {
     if (!c.influence && c.dependent.runningOn.length > 0) continue;
-    r.allowed = mergeWeights(c.dependent, r.allowed ?? new Map(), c.nodeAttribute, c.score / INFINITY, { rollback: true, positive: false }, ws);
+    const before = r.allowed ?? new Map<string, Score>();
+    r.allowed = mergeWeights(c.dependent, before, c.nodeAttribute, c.score / INFINITY, { rollback: true, positive: false }, ws);
+    for (const [node, w] of r.allowed) {
+      const was = before.get(node) ?? 0;
+      if (w !== was) r.contributions.push({ node, score: w >= INFINITY || w <= MINUS_INFINITY ? w : w - was, source: `preferences of ${c.dependent.id}, which is colocated with it (${c.id})` });
+    }
   }
   if (wantsStopped(r)) {
     banEverywhere(r, ws, r.nextRoleReason ?? 'target-role=Stopped');

@@ -5,9 +5,10 @@ import { register as engineCommand } from './engine.js';
 import { register as importCommand } from './import.js';
 import { register as simCommand } from './sim.js';
 import { register as simulateCommand } from './simulate.js';
+import { register as explainCommand } from './explain.js';
 import { register as witnessCommand } from './witness.js';
 
 /** Every CLI command module exports a function that adds its command(s) to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [agentCommand, configCommand, importCommand, simCommand, simulateCommand, engineCommand, witnessCommand];
+export const commands: RegisterCommand[] = [agentCommand, configCommand, importCommand, simCommand, simulateCommand, explainCommand, engineCommand, witnessCommand];
