@@ -8,6 +8,8 @@ export interface SeedsOptions {
   nodes: number;
   witness?: boolean;
   plantedBug?: PlantedBug;
+  /** Simulate the membership layer too (default true). */
+  membership?: boolean;
 }
 
 export interface SeedsSummary {
@@ -31,7 +33,10 @@ export interface SeedsSummary {
 }
 
 export function seedOptions(o: SeedsOptions, seed: number, record = false): SimOptions {
-  return { seed, nodes: o.nodes, ...(o.witness ? { witness: true } : {}), ...(o.plantedBug ? { plantedBug: o.plantedBug } : {}), record };
+  return {
+    seed, nodes: o.nodes, record, membership: o.membership ?? true,
+    ...(o.witness ? { witness: true } : {}), ...(o.plantedBug ? { plantedBug: o.plantedBug } : {}),
+  };
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -17,7 +17,11 @@ import { isQuorum } from '../coordination/quorum.js';
 import type {
   CoordinationOptions, Input, LogEntry, Member, MembershipChange, MembershipConfig, Message, Output, PersistedState, PersistOp, PlantedBug, Snapshot, TimingOptions,
 } from '../coordination/types.js';
+import { initMembership, reachablePeers, step as membershipStep, type MembershipOutput, type MembershipState } from '../membership/index.js';
 import { EventQueue } from './queue.js';
+
+/** The links every simulated node has (heartbeats go out on each; a ring can fail alone). */
+const LINKS = ['ring0', 'ring1'] as const;
 
 export interface SimOptions {
   seed: number;
@@ -40,6 +44,8 @@ export interface SimOptions {
    * above maxDrift breaks the assumption the lease rests on; the invariants must then fire.
    */
   clockDrift?: number;
+  /** Run the membership layer (failure detection over two links) next to coordination; default true. */
+  membership?: boolean;
   /** 'all' (default): every fault kind; 'dc-kill': only kill -9 of the DC, on a clean network (failover measurement). */
   faults?: 'all' | 'dc-kill';
 }
@@ -114,6 +120,10 @@ interface SimNode {
   checkedCommit: number;
   /** Crash while the next write is in flight (a torn write). */
   crashOnNextWrite: boolean;
+  /** The membership layer's state (failure detection), when simulated. */
+  mem: MembershipState | null;
+  memToken: number;
+  memWakeLocal: number;
 }
 
 type Ev =
@@ -127,6 +137,8 @@ type Ev =
   | { k: 'resume'; node: number; inc: number }
   | { k: 'propose' }
   | { k: 'compact'; node: number }
+  | { k: 'hb'; from: number; to: number; link: string; inc: number }
+  | { k: 'mem-wake'; node: number; token: number }
   | { k: 'heal' }
   | { k: 'end' };
 
@@ -164,6 +176,11 @@ export class Simulation {
 
   // Network.
   private readonly blocked = new Map<string, number>();
+  /** Blocks of one link (ring) between two nodes: `a>b@ring`. Only heartbeats use single rings. */
+  private readonly blockedRings = new Map<string, number>();
+  /** Last real time a heartbeat from a reached b (any ring): `a>b`. */
+  private readonly lastHeartbeat = new Map<string, number>();
+  private readonly membership: boolean;
   private readonly lossLevels = new Map<number, number>();
   private readonly jitterLevels = new Map<number, number>();
   private readonly dupLevels = new Map<number, number>();
@@ -194,6 +211,7 @@ export class Simulation {
   constructor(readonly o: SimOptions) {
     this.rng = new Prng(o.seed);
     this.record = o.record ?? false;
+    this.membership = o.membership ?? true;
     this.verbose = o.verbose ?? false;
     const twoNode = o.nodes === 2 && !o.witness;
     this.opts = {
@@ -212,7 +230,7 @@ export class Simulation {
       const n: SimNode = {
         idx, id: m.id, alive: true, paused: false, incarnation: 0, offset: this.rng.range(0, 100_000), rate,
         state: null, disk: emptyPersisted(), pending: [], lastPersistDone: 0, backlog: [], wakeLocal: NaN, token: 0,
-        smApplied: 0, smHash: FNV_OFFSET, checkedCommit: 0, crashOnNextWrite: false,
+        smApplied: 0, smHash: FNV_OFFSET, checkedCommit: 0, crashOnNextWrite: false, mem: null, memToken: 0, memWakeLocal: NaN,
       };
       this.nodes.push(n);
       this.byId.set(m.id, n);
@@ -340,6 +358,25 @@ export class Simulation {
         return;
       }
       case 'heal': this.heal(); return;
+      case 'hb': {
+        const n = this.nodes[ev.to];
+        if (!n.alive || !n.mem) return;
+        if (n.paused) { n.backlog.push(ev); return; }
+        const from = this.nodes[ev.from].id;
+        if (this.isBlocked(from, n.id) || (this.blockedRings.get(`${from}>${n.id}@${ev.link}`) ?? 0) > 0) return;
+        // Silence is judged before this heartbeat counts (the layer ages first, then hears).
+        this.feedMembership(n, { kind: 'heartbeat', now: this.local(n), from, link: ev.link, incarnation: ev.inc });
+        this.lastHeartbeat.set(`${from}>${n.id}`, this.t);
+        return;
+      }
+      case 'mem-wake': {
+        const n = this.nodes[ev.node];
+        if (!n.alive || !n.mem || ev.token !== n.memToken) return;
+        if (n.paused) { n.backlog.push(ev); return; }
+        n.memWakeLocal = NaN;
+        this.feedMembership(n, { kind: 'tick', now: this.local(n) });
+        return;
+      }
     }
   }
 
@@ -367,6 +404,60 @@ export class Simulation {
     n.wakeLocal = NaN;
     this.note(n.id, `start (incarnation ${n.incarnation}, term ${n.state.term}, log ${n.state.log.baseIndex}..${lastIndex(n.state.log)})`);
     this.scheduleWake(n, n.state.electionDeadline);
+    if (this.membership) {
+      const r = initMembership({ self: n.id, peers: this.nodes.map((x) => x.id).filter((x) => x !== n.id), links: [...LINKS] }, this.local(n));
+      n.mem = r.state;
+      this.membershipOutputs(n, r.outputs);
+      this.scheduleMemWake(n, r.wakeAt);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The membership layer: heartbeats on every ring, failure detection per peer and per link
+
+  private feedMembership(n: SimNode, input: Parameters<typeof membershipStep>[1]): void {
+    if (!n.mem) return;
+    const r = membershipStep(n.mem, input);
+    n.mem = r.state;
+    this.membershipOutputs(n, r.outputs);
+    this.scheduleMemWake(n, r.wakeAt);
+  }
+
+  private scheduleMemWake(n: SimNode, wakeLocal: number): void {
+    if (wakeLocal === n.memWakeLocal) return;
+    n.memWakeLocal = wakeLocal;
+    n.memToken++;
+    this.q.push(Math.max(this.t, this.realOf(n, wakeLocal)), { k: 'mem-wake', node: n.idx, token: n.memToken });
+  }
+
+  private membershipOutputs(n: SimNode, outs: MembershipOutput[]): void {
+    for (const o of outs) {
+      if (o.kind === 'send-heartbeat') {
+        const loss = this.level(this.lossLevels);
+        const jitter = this.level(this.jitterLevels);
+        for (const peer of this.nodes) {
+          if (peer === n) continue;
+          for (const link of LINKS) {
+            if (this.isBlocked(n.id, peer.id) || (this.blockedRings.get(`${n.id}>${peer.id}@${link}`) ?? 0) > 0 || this.rng.chance(loss)) continue;
+            this.q.push(this.t + this.rng.range(0.1, 1.5) + (jitter ? this.rng.range(0, jitter) : 0), { k: 'hb', from: n.idx, to: peer.idx, link, inc: n.incarnation + 1 });
+          }
+        }
+        continue;
+      }
+      if (o.kind === 'peer-dead') {
+        // Accuracy: a peer is declared dead only after real silence on every ring of at least
+        // deadtime as this node's clock measures it.
+        const timings = (n.mem as MembershipState).config.timings;
+        const last = this.lastHeartbeat.get(`${o.peer}>${n.id}`) ?? -Infinity;
+        const rate = n.rate;
+        if (this.t - last < timings.deadtimeMs / rate - 1e-6) {
+          this.fail('membership', `${n.id} declared ${o.peer} dead ${(this.t - last).toFixed(1)} ms after last hearing it (deadtime ${timings.deadtimeMs} ms)`, n.id);
+        }
+      }
+      if (this.record && o.kind !== 'peer-late' && o.kind !== 'peer-recovered') {
+        this.note(n.id, `membership: ${o.kind} ${'peer' in o ? o.peer : ''}${'link' in o ? ` on ${o.link}` : ''}`);
+      }
+    }
   }
 
   private crash(n: SimNode, why: string): void {
@@ -390,6 +481,9 @@ export class Simulation {
     n.alive = false;
     n.paused = false;
     n.state = null;
+    n.mem = null;
+    n.memToken++;
+    n.memWakeLocal = NaN;
     n.pending = [];
     n.backlog = [];
     n.incarnation++;
@@ -414,6 +508,8 @@ export class Simulation {
     n.wakeLocal = NaN;
     n.token++;
     if (n.state) this.scheduleWake(n, this.local(n));
+    n.memWakeLocal = NaN;
+    if (n.mem) this.scheduleMemWake(n, this.local(n));
   }
 
   private scheduleWake(n: SimNode, wakeLocal: number): void {
@@ -608,6 +704,9 @@ export class Simulation {
     if (dcs.length !== 1) this.fail('liveness', `no stable DC ${(this.t - this.faultEnd).toFixed(0)} ms after faults stopped`);
     for (const n of this.nodes) {
       if (!n.state || !isQuorate(n.state, this.local(n))) this.fail('liveness', `${n.id} is not in the quorate partition after faults stopped`, n.id);
+      if (n.mem && reachablePeers(n.mem).length !== this.nodes.length - 1) {
+        this.fail('liveness', `${n.id}'s membership sees only ${reachablePeers(n.mem).join(',') || 'nobody'} after faults stopped`, n.id);
+      }
     }
   }
 
@@ -667,6 +766,16 @@ export class Simulation {
       // A non-transitive cut: these two cannot talk, both can still talk to the others.
       const a = this.rng.pick(this.nodes).id;
       const b = this.rng.pick(this.nodes.filter((n) => n.id !== a)).id;
+      if (this.membership && this.rng.chance(0.5)) {
+        // One ring fails between two nodes; the other ring still carries their heartbeats.
+        const link = this.rng.pick(LINKS);
+        this.countFault('ring-down');
+        this.note('-', `RING ${link} down between ${a} and ${b} for ${dur.toFixed(0)} ms`);
+        const keys = [`${a}>${b}@${link}`, `${b}>${a}@${link}`];
+        for (const k of keys) this.blockedRings.set(k, (this.blockedRings.get(k) ?? 0) + 1);
+        this.q.push(this.t + dur, { k: 'undo', fn: () => { for (const k of keys) this.blockedRings.set(k, (this.blockedRings.get(k) ?? 1) - 1); } });
+        return;
+      }
       this.countFault('link-cut');
       this.note('-', `CUT ${a} <-> ${b} for ${dur.toFixed(0)} ms`);
       this.block([[a, b], [b, a]], dur);
@@ -764,6 +873,7 @@ export class Simulation {
     this.healed = true;
     this.note('-', 'HEAL: faults stop; crashed nodes restart, paused nodes resume, the network is clean');
     this.blocked.clear();
+    this.blockedRings.clear();
     this.lossLevels.clear();
     this.jitterLevels.clear();
     this.dupLevels.clear();

@@ -26,16 +26,17 @@ export function register(program: Command): void {
     .option('--count <N>', 'number of seeds', int('--count', 1, 100_000_000), 100)
     .option('--nodes <K>', 'voting nodes (2 = two_node mode with wait_for_all and fencing)', int('--nodes', 1, 9), 3)
     .option('--witness', 'add a witness node (votes, never DC)')
+    .option('--no-membership', 'leave out the membership layer (failure detection over two rings)')
     .option('--planted-bug <name>', `plant a bug to show the simulator catches it (${BUGS.join(', ')})`)
     .option('--timeline-lines <n>', 'lines of the failing timeline to print', int('--timeline-lines', 1, 10_000_000), 400)
     .option('--full-timeline', 'print the whole timeline of a failing seed')
     .option('--json', 'print the summary as JSON')
-    .action((opts: { seed: number; count: number; nodes: number; witness?: boolean; plantedBug?: string; timelineLines: number; fullTimeline?: boolean; json?: boolean }) => {
+    .action((opts: { seed: number; count: number; nodes: number; witness?: boolean; membership: boolean; plantedBug?: string; timelineLines: number; fullTimeline?: boolean; json?: boolean }) => {
       if (opts.plantedBug !== undefined && !BUGS.includes(opts.plantedBug as PlantedBug)) {
         throw new InputError(`unknown planted bug '${opts.plantedBug}'`, { file: '<command line>' }, { field: '--planted-bug', expected: BUGS.join(' or ') });
       }
       const summary = runSeeds(
-        { seed: opts.seed, count: opts.count, nodes: opts.nodes, ...(opts.witness ? { witness: true } : {}), ...(opts.plantedBug ? { plantedBug: opts.plantedBug as PlantedBug } : {}) },
+        { seed: opts.seed, count: opts.count, nodes: opts.nodes, membership: opts.membership, ...(opts.witness ? { witness: true } : {}), ...(opts.plantedBug ? { plantedBug: opts.plantedBug as PlantedBug } : {}) },
         () => performance.now(),
       );
       if (opts.json) {
@@ -48,7 +49,7 @@ export function register(program: Command): void {
       if (f) {
         const v = f.violation;
         process.stdout.write(`\nseed ${f.seed} violated ${v?.invariant} at ${((v?.time ?? 0) / 1000).toFixed(6)} s${v?.node ? ` on ${v.node}` : ''}: ${v?.detail}\n`);
-        process.stdout.write(`replay: vigil sim --seed ${f.seed} --count 1 --nodes ${opts.nodes}${opts.witness ? ' --witness' : ''}${opts.plantedBug ? ` --planted-bug ${opts.plantedBug}` : ''} --full-timeline\n\n`);
+        process.stdout.write(`replay: vigil sim --seed ${f.seed} --count 1 --nodes ${opts.nodes}${opts.witness ? ' --witness' : ''}${opts.membership ? '' : ' --no-membership'}${opts.plantedBug ? ` --planted-bug ${opts.plantedBug}` : ''} --full-timeline\n\n`);
         process.stdout.write(`${formatTimeline(f.timeline, opts.fullTimeline ? Infinity : opts.timelineLines)}\n`);
         process.exitCode = 1;
       }
