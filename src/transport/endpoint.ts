@@ -14,7 +14,6 @@
  * Everything that decides lives in the pure modules (Sender, Receiver, membership.step); this
  * file only moves bytes and time.
  */
-import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { networkInterfaces } from 'node:os';
@@ -126,7 +125,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     this.incarnation = opts.incarnation ?? nextIncarnation();
     this.clock = opts.clock ?? (() => performance.now());
     const codec = { keys: opts.keys, encrypt: opts.encrypt ?? false, maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES };
-    this.sender = new Sender({ ...codec, self: opts.self, clusterId: this.clusterId, incarnation: this.incarnation, ivSource: (n) => randomBytes(n) });
+    this.sender = new Sender({ ...codec, self: opts.self, clusterId: this.clusterId, incarnation: this.incarnation });
     this.receiver = new Receiver({ ...codec, self: opts.self, clusterId: this.clusterId, nodes: opts.nodes, reassembly: opts.reassembly ?? DEFAULT_REASSEMBLY_LIMITS });
     const ifs = networkInterfaces();
     this.specs = opts.links.map((l) => resolveLink(l, ifs));

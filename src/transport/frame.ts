@@ -13,11 +13,16 @@
  *  25  sender id length      u8, sender id (UTF-8, 1..64 bytes)
  *      destination length    u8, destination id (0 = every node)
  *      plain:      payload ... HMAC-SHA256 over everything before it (32 bytes)
- *      encrypted:  IV (12 bytes) ciphertext ... GCM tag (16 bytes); the header and IV are the AAD
+ *      encrypted:  ciphertext ... GCM tag (16 bytes); the header is the AAD
  *
  * The datagram boundary delimits the payload, so there is no payload length field to get wrong.
+ *
+ * Encryption never reuses a nonce: each (sender, incarnation) encrypts under its own session key,
+ * derived with HKDF from the cluster's AES key, and the nonce is the sequence number, which never
+ * repeats within an incarnation. (Random 96-bit nonces would be safe only up to ~2^32 frames per
+ * key, which a 32-node cluster sends in days.)
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { NodeId } from '../model/index.js';
 import type { ClusterKeys } from './keys.js';
 
@@ -26,6 +31,7 @@ export const FRAME_VERSION = 1;
 export const FLAG_ENCRYPTED = 0x01;
 export const MAX_NODE_ID_BYTES = 64;
 export const HMAC_BYTES = 32;
+/** GCM nonce: 4 zero bytes and the 8-byte sequence number; not sent, both ends know it. */
 export const GCM_IV_BYTES = 12;
 export const GCM_TAG_BYTES = 16;
 /** Fixed part of the header, before the two variable-length ids. */
@@ -98,7 +104,31 @@ export function clusterIdFromName(name: string): number {
 /** Bytes a frame spends on everything but the payload. */
 export function frameOverhead(sender: NodeId, to: NodeId | undefined, encrypt: boolean): number {
   const ids = 2 + Buffer.byteLength(sender) + (to === undefined ? 0 : Buffer.byteLength(to));
-  return FIXED_HEADER_BYTES + ids + (encrypt ? GCM_IV_BYTES + GCM_TAG_BYTES : HMAC_BYTES);
+  return FIXED_HEADER_BYTES + ids + (encrypt ? GCM_TAG_BYTES : HMAC_BYTES);
+}
+
+/** Session keys by cluster key, then by sender and incarnation; bounded so forged incarnations cannot grow it. */
+const sessionKeys = new WeakMap<Buffer, Map<string, Buffer>>();
+const MAX_CACHED_SESSION_KEYS = 1024;
+
+/** The AES-256-GCM key of one sender incarnation. */
+export function sessionKey(encKey: Buffer, sender: NodeId, incarnation: number): Buffer {
+  let cache = sessionKeys.get(encKey);
+  if (!cache) { cache = new Map(); sessionKeys.set(encKey, cache); }
+  const id = `${sender}\u0000${incarnation}`;
+  let k = cache.get(id);
+  if (!k) {
+    if (cache.size >= MAX_CACHED_SESSION_KEYS) cache.clear();
+    k = Buffer.from(hkdfSync('sha256', encKey, 'vigil-session-v1', id, 32));
+    cache.set(id, k);
+  }
+  return k;
+}
+
+function nonce(seq: number): Buffer {
+  const iv = Buffer.alloc(GCM_IV_BYTES);
+  iv.writeBigUInt64BE(BigInt(seq), 4);
+  return iv;
 }
 
 function checkId(id: string, what: string): Buffer {
@@ -108,11 +138,10 @@ function checkId(id: string, what: string): Buffer {
 }
 
 /**
- * Build one frame. `iv` (12 bytes, unique per key) is required when encrypting; the caller supplies
- * it so this stays deterministic (the shell passes random bytes, the simulator seeded ones).
+ * Build one frame. Deterministic: the same header and payload give the same bytes.
  * Throws RangeError on caller bugs (oversized ids, non-integer counters, frame above the limit).
  */
-export function encodeFrame(header: FrameHeader, payload: Uint8Array, opts: CodecOptions, iv?: Uint8Array): Buffer {
+export function encodeFrame(header: FrameHeader, payload: Uint8Array, opts: CodecOptions): Buffer {
   const sender = checkId(header.sender, 'sender id');
   if (sender.length === 0) throw new RangeError('sender id is empty');
   const to = header.to === undefined ? Buffer.alloc(0) : checkId(header.to, 'destination id');
@@ -120,7 +149,7 @@ export function encodeFrame(header: FrameHeader, payload: Uint8Array, opts: Code
   if (!Number.isSafeInteger(header.incarnation) || header.incarnation < 0) throw new RangeError('incarnation must be a safe non-negative integer');
   if (!Number.isSafeInteger(header.seq) || header.seq < 1) throw new RangeError('sequence number must be a safe integer >= 1');
   const headerLen = FIXED_HEADER_BYTES + 2 + sender.length + to.length;
-  const total = headerLen + payload.length + (opts.encrypt ? GCM_IV_BYTES + GCM_TAG_BYTES : HMAC_BYTES);
+  const total = headerLen + payload.length + (opts.encrypt ? GCM_TAG_BYTES : HMAC_BYTES);
   if (total > opts.maxFrameBytes) throw new RangeError(`frame of ${total} bytes exceeds the limit of ${opts.maxFrameBytes}`);
 
   const out = Buffer.alloc(total);
@@ -138,13 +167,10 @@ export function encodeFrame(header: FrameHeader, payload: Uint8Array, opts: Code
   to.copy(out, off); off += to.length;
 
   if (opts.encrypt) {
-    if (!iv || iv.length !== GCM_IV_BYTES) throw new RangeError(`encryption needs a ${GCM_IV_BYTES}-byte IV`);
-    Buffer.from(iv).copy(out, off);
-    const aad = out.subarray(0, off + GCM_IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', opts.keys.encKey, iv, { authTagLength: GCM_TAG_BYTES });
-    cipher.setAAD(aad);
+    const cipher = createCipheriv('aes-256-gcm', sessionKey(opts.keys.encKey, header.sender, header.incarnation), nonce(header.seq), { authTagLength: GCM_TAG_BYTES });
+    cipher.setAAD(out.subarray(0, off));
     const ct = Buffer.concat([cipher.update(payload), cipher.final()]);
-    ct.copy(out, off + GCM_IV_BYTES);
+    ct.copy(out, off);
     cipher.getAuthTag().copy(out, total - GCM_TAG_BYTES);
   } else {
     Buffer.from(payload).copy(out, off);
@@ -193,7 +219,7 @@ export function decodeFrame(buf: Buffer, opts: CodecOptions, expect: DecodeExpec
   if (!d) return { ok: false, reason: 'malformed' };
   const headerEnd = d.next;
   const encrypted = (flags & FLAG_ENCRYPTED) !== 0;
-  const trailer = encrypted ? GCM_IV_BYTES + GCM_TAG_BYTES : HMAC_BYTES;
+  const trailer = encrypted ? GCM_TAG_BYTES : HMAC_BYTES;
   if (buf.length < headerEnd + trailer) return { ok: false, reason: 'malformed' };
   if (clusterId !== expect.clusterId) return { ok: false, reason: 'wrong-cluster' };
   if (!expect.isKnownSender(s.id)) return { ok: false, reason: 'unknown-sender' };
@@ -201,13 +227,13 @@ export function decodeFrame(buf: Buffer, opts: CodecOptions, expect: DecodeExpec
 
   let payload: Buffer;
   if (encrypted) {
-    const iv = buf.subarray(headerEnd, headerEnd + GCM_IV_BYTES);
     const tag = buf.subarray(buf.length - GCM_TAG_BYTES);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', opts.keys.encKey, iv, { authTagLength: GCM_TAG_BYTES });
-      decipher.setAAD(buf.subarray(0, headerEnd + GCM_IV_BYTES));
+      const key = sessionKey(opts.keys.encKey, s.id, Number(inc));
+      const decipher = createDecipheriv('aes-256-gcm', key, nonce(Number(seq)), { authTagLength: GCM_TAG_BYTES });
+      decipher.setAAD(buf.subarray(0, headerEnd));
       decipher.setAuthTag(tag);
-      payload = Buffer.concat([decipher.update(buf.subarray(headerEnd + GCM_IV_BYTES, buf.length - GCM_TAG_BYTES)), decipher.final()]);
+      payload = Buffer.concat([decipher.update(buf.subarray(headerEnd, buf.length - GCM_TAG_BYTES)), decipher.final()]);
     } catch {
       return { ok: false, reason: 'bad-auth' };
     }

@@ -1,29 +1,24 @@
 /**
- * The sending half of a node's transport: numbers frames and builds them. Deterministic; the IV
- * source (for encryption) is injected. One frame is built once and the same bytes go out on every
+ * The sending half of a node's transport: numbers frames and builds them. Deterministic. One frame is built once and the same bytes go out on every
  * link, so receivers recognise the copies by their sequence number.
  */
 import type { NodeId } from '../model/index.js';
 import { CHUNK_HEADER_BYTES, splitIntoChunks } from './chunks.js';
-import { encodeFrame, frameOverhead, GCM_IV_BYTES, MessageType } from './frame.js';
+import { encodeFrame, frameOverhead, MessageType } from './frame.js';
 import type { CodecOptions } from './frame.js';
 
 export interface SenderOptions extends CodecOptions {
   self: NodeId;
   clusterId: number;
-  /** Changes on every start (the shell uses the start time in ms). */
+  /** Changes on every start (the shell uses the start time in ms). Must never repeat for this node. */
   incarnation: number;
-  /** Supplies a fresh 12-byte IV per encrypted frame (crypto.randomBytes in the shell). */
-  ivSource?: (bytes: number) => Uint8Array;
 }
 
 export class Sender {
   private seq = 0;
   private messageId = 0;
 
-  constructor(readonly opts: SenderOptions) {
-    if (opts.encrypt && !opts.ivSource) throw new RangeError('encryption needs an IV source');
-  }
+  constructor(readonly opts: SenderOptions) {}
 
   get incarnation(): number {
     return this.opts.incarnation;
@@ -36,8 +31,7 @@ export class Sender {
 
   private frame(type: MessageType, to: NodeId | undefined, payload: Uint8Array): Buffer {
     this.seq += 1;
-    const iv = this.opts.encrypt ? this.opts.ivSource?.(GCM_IV_BYTES) : undefined;
-    return encodeFrame({ clusterId: this.opts.clusterId, sender: this.opts.self, incarnation: this.opts.incarnation, seq: this.seq, type, to }, payload, this.opts, iv);
+    return encodeFrame({ clusterId: this.opts.clusterId, sender: this.opts.self, incarnation: this.opts.incarnation, seq: this.seq, type, to }, payload, this.opts);
   }
 
   heartbeat(): Buffer {

@@ -23,7 +23,6 @@ const arbHeader = fc.record({
   to: fc.option(fc.constantFrom('a', 'b', 'node-3'), { nil: undefined }),
 }) as fc.Arbitrary<FrameHeader>;
 const arbPayload = fc.uint8Array({ maxLength: 1200 });
-const arbIv = fc.uint8Array({ minLength: 12, maxLength: 12 });
 
 function fits(h: FrameHeader, p: Uint8Array, o: CodecOptions): boolean {
   return frameOverhead(h.sender, h.to, o.encrypt) + p.length <= o.maxFrameBytes;
@@ -33,9 +32,9 @@ for (const o of [plain, sealed]) {
   const mode = o.encrypt ? 'AES-256-GCM' : 'HMAC-SHA256';
 
   test(`${mode}: encode then decode gives back header and payload`, () => {
-    fc.assert(fc.property(arbHeader, arbPayload, arbIv, (h, p, iv) => {
+    fc.assert(fc.property(arbHeader, arbPayload, (h, p) => {
       fc.pre(fits(h, p, o));
-      const r = decodeFrame(encodeFrame(h, p, o, iv), o, expect);
+      const r = decodeFrame(encodeFrame(h, p, o), o, expect);
       assert.ok(r.ok, JSON.stringify(r));
       assert.deepEqual({ ...r.frame, payload: undefined, encrypted: undefined }, { ...h, payload: undefined, encrypted: undefined });
       assert.equal(r.frame.encrypted, o.encrypt);
@@ -44,8 +43,8 @@ for (const o of [plain, sealed]) {
   });
 
   test(`${mode}: flipping any single bit makes the frame undeliverable`, () => {
-    fc.assert(fc.property(arbHeader, fc.uint8Array({ maxLength: 200 }), arbIv, fc.nat(), fc.integer({ min: 0, max: 7 }), (h, p, iv, pos, bit) => {
-      const f = encodeFrame(h, p, o, iv);
+    fc.assert(fc.property(arbHeader, fc.uint8Array({ maxLength: 200 }), fc.nat(), fc.integer({ min: 0, max: 7 }), (h, p, pos, bit) => {
+      const f = encodeFrame(h, p, o);
       const g = Buffer.from(f);
       g[pos % g.length] ^= 1 << bit;
       const r = decodeFrame(g, o, expect);
@@ -55,8 +54,8 @@ for (const o of [plain, sealed]) {
 
   test(`${mode}: a frame under another key is bad-auth`, () => {
     const other = { ...o, keys: deriveClusterKeys(Buffer.from('some other cluster secret')) };
-    fc.assert(fc.property(arbHeader, fc.uint8Array({ maxLength: 200 }), arbIv, (h, p, iv) => {
-      const r = decodeFrame(encodeFrame(h, p, other, iv), o, expect);
+    fc.assert(fc.property(arbHeader, fc.uint8Array({ maxLength: 200 }), (h, p) => {
+      const r = decodeFrame(encodeFrame(h, p, other), o, expect);
       assert.deepEqual(r, { ok: false, reason: 'bad-auth' });
     }), { numRuns: 100 });
   });
@@ -74,13 +73,13 @@ test('header checks: wrong cluster, unknown sender, encryption mismatch, size', 
   assert.deepEqual(decodeFrame(v2, plain, expect), { ok: false, reason: 'bad-version' });
   assert.throws(() => encodeFrame(h, Buffer.alloc(1400), plain), RangeError);
   assert.throws(() => encodeFrame({ ...h, seq: 0 }, Buffer.alloc(1), plain), RangeError);
-  assert.throws(() => encodeFrame(h, Buffer.alloc(1), sealed), RangeError, 'no IV');
+  // Encrypted frames are deterministic too (the nonce is the sequence number), and differ per incarnation.
+  assert.deepEqual(encodeFrame(h, Buffer.from('x'), sealed), encodeFrame(h, Buffer.from('x'), sealed));
+  assert.notDeepEqual(encodeFrame(h, Buffer.from('x'), sealed).subarray(-17), encodeFrame({ ...h, incarnation: 2 }, Buffer.from('x'), sealed).subarray(-17));
 });
 
 function pair(encrypt = false) {
-  let ivn = 0;
-  const iv = (n: number) => { const b = Buffer.alloc(n); b.writeUInt32BE(++ivn, 0); return b; };
-  const mk = (incarnation: number) => new Sender({ self: 'a', clusterId: CID, incarnation, keys, encrypt, maxFrameBytes: 1400, ivSource: iv });
+  const mk = (incarnation: number) => new Sender({ self: 'a', clusterId: CID, incarnation, keys, encrypt, maxFrameBytes: 1400 });
   const rx = new Receiver({ self: 'b', clusterId: CID, nodes: ['a', 'b'], keys, encrypt, maxFrameBytes: 1400, replayWindow: 64 });
   return { mk, rx };
 }
@@ -164,8 +163,7 @@ test('chunked messages reassemble in any order, duplicates ignored, for any size
 });
 
 test('reassembly limits: oversized messages refused, partial messages time out and free their memory', () => {
-  let ivn = 0;
-  const s = new Sender({ self: 'a', clusterId: CID, incarnation: 1, keys, encrypt: false, maxFrameBytes: 1400, ivSource: () => Buffer.alloc(12, ++ivn) });
+  const s = new Sender({ self: 'a', clusterId: CID, incarnation: 1, keys, encrypt: false, maxFrameBytes: 1400 });
   const rx = new Receiver({ self: 'b', clusterId: CID, nodes: ['a', 'b'], keys, encrypt: false, maxFrameBytes: 1400,
     reassembly: { maxMessageBytes: 50_000, maxPendingBytes: 60_000, maxPendingPerSender: 2, timeoutMs: 1000 } });
   const tooBig = s.message(undefined, Buffer.alloc(60_000));
