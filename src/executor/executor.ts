@@ -80,6 +80,17 @@ export interface MonitorHandle {
   cancel(): void;
 }
 
+export interface PendingOperation {
+  callId: number;
+  resource: string;
+  action: OperationName;
+  intervalMs: number;
+  /** Waiting behind the resource's other operations or for a slot, or running. */
+  state: 'queued' | 'running';
+  /** Wall-clock time (epoch ms) of submission, or of the start once running. */
+  since: number;
+}
+
 export interface ExecutorOptions {
   agents?: Partial<AgentSettings>;
   /** Operations running at once on this node (default: 2 per CPU, at least 4). */
@@ -138,6 +149,8 @@ export class Executor {
   private readonly tails = new Map<string, Promise<unknown>>();
   private readonly monitorsByKey = new Map<string, Monitor>();
   private readonly inflight = new Set<AbortController>();
+  /** Submitted operations not yet finished, by call id (for status displays and record-pending). */
+  private readonly pendingOps = new Map<number, PendingOperation>();
   private readonly listeners = new Set<(r: OperationResult) => void>();
   private readonly metadataCache = new Map<string, Promise<AgentMetadata>>();
   private closed = false;
@@ -166,6 +179,7 @@ export class Executor {
   execute(req: OperationRequest): Promise<OperationResult> {
     const callId = this.nextCallId++;
     const submitted = performance.now();
+    this.trackQueued(req, callId);
     return this.serialise(req.resource, () => this.withSlot(() => this.run(req, callId, submitted)));
   }
 
@@ -212,6 +226,11 @@ export class Executor {
       n++;
     }
     return n;
+  }
+
+  /** Operations submitted and not finished yet, oldest first. */
+  pending(): PendingOperation[] {
+    return [...this.pendingOps.values()].map((p) => ({ ...p }));
   }
 
   /** The recurring operations currently scheduled. */
@@ -285,7 +304,11 @@ export class Executor {
       if (m.cancelled) return;
       const callId = this.nextCallId++;
       const submitted = performance.now();
-      void this.serialise(m.req.resource, () => (m.cancelled ? Promise.resolve(undefined) : this.withSlot(() => this.run(m.req, callId, submitted))))
+      this.trackQueued(m.req, callId);
+      void this.serialise(m.req.resource, () => {
+        if (m.cancelled) { this.pendingOps.delete(callId); return Promise.resolve(undefined); }
+        return this.withSlot(() => this.run(m.req, callId, submitted));
+      })
         .then((result) => {
           if (!result || m.cancelled) return;
           const first = m.last === undefined;
@@ -300,9 +323,15 @@ export class Executor {
   }
 
   /** Run one operation now (queueing is done by the caller) and build its result. */
+  private trackQueued(req: OperationRequest, callId: number): void {
+    this.pendingOps.set(callId, { callId, resource: req.resource, action: req.action, intervalMs: req.intervalMs ?? 0, state: 'queued', since: this.now() });
+  }
+
   private async run(req: OperationRequest, callId: number, submitted: number): Promise<OperationResult> {
     const queueTimeMs = Math.round(performance.now() - submitted);
     const startedAt = this.now();
+    const pending = this.pendingOps.get(callId);
+    if (pending) { pending.state = 'running'; pending.since = startedAt; }
     const t0 = performance.now();
     const r = this.closed
       ? { rc: OcfRc.Error, status: OpStatus.Cancelled, exitReason: 'executor is shutting down', stdout: '', stderr: '' }
@@ -314,6 +343,7 @@ export class Executor {
       durationMs: Math.round(performance.now() - t0), queueTimeMs, startedAt, finishedAt: this.now(),
       userData: req.userData,
     };
+    this.pendingOps.delete(callId);
     for (const l of this.listeners) {
       try { l(result); } catch { /* listeners must not break the executor */ }
     }

@@ -25,7 +25,12 @@ test('operations on one resource run one at a time, in order; different resource
     const slow = { start_delay_ms: '150', stop_delay_ms: '150', monitor_delay_ms: '150' };
     const a = (action: string) => ex.execute({ resource: 'a', agent: dummy, action, params: slow, timeoutMs: 5000 });
     const b = (action: string) => ex.execute({ resource: 'b', agent: dummy, action, params: slow, timeoutMs: 5000 });
-    const [a1, a2, a3, b1] = await Promise.all([a('start'), a('monitor'), a('stop'), b('start')]);
+    const all = Promise.all([a('start'), a('monitor'), a('stop'), b('start')]);
+    await new Promise((r) => setTimeout(r, 50));
+    const pending = ex.pending();
+    assert.deepEqual(pending.map((p) => [p.callId, p.resource, p.action, p.state]), [[1, 'a', 'start', 'running'], [2, 'a', 'monitor', 'queued'], [3, 'a', 'stop', 'queued'], [4, 'b', 'start', 'running']]);
+    const [a1, a2, a3, b1] = await all;
+    assert.deepEqual(ex.pending(), []);
     assert.deepEqual([a1.rc, a2.rc, a3.rc, b1.rc], [0, 0, 0, 0]);
     assert.ok(!overlaps(a1, a2) && !overlaps(a2, a3), 'same resource: no overlap');
     assert.ok(a1.finishedAt <= a2.startedAt && a2.finishedAt <= a3.startedAt, 'same resource: submission order');
