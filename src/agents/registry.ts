@@ -8,6 +8,7 @@ import { vipAgent } from './builtin/vip.js';
 import { heartbeatDriver } from './heartbeat.js';
 import { lsbDriver } from './lsb.js';
 import { ocfDriver } from './ocf.js';
+import { serviceDriver } from './service.js';
 import { systemdDriver } from './systemd.js';
 import type { AgentDriver } from './types.js';
 
@@ -23,9 +24,7 @@ export function resolveDriver(ref: AgentRef): AgentDriver | { unsupported: strin
     case 'ocf': return ocfDriver;
     case 'lsb': return lsbDriver;
     case 'systemd': return systemdDriver;
-    // `service:` is Pacemaker's "whichever of LSB or systemd has it"; init scripts are the
-    // portable choice on machines without systemd, which is where we can tell.
-    case 'service': return lsbDriver;
+    case 'service': return serviceDriver;
     case 'heartbeat': return heartbeatDriver;
     case 'builtin': return BUILTIN_AGENTS[ref.type] ?? { unsupported: `no built-in agent "${ref.type}" (have: ${Object.keys(BUILTIN_AGENTS).join(', ')})` };
     default: return { unsupported: `agent class ${ref.class} is not supported by the executor` };
