@@ -688,6 +688,9 @@ export class Simulation {
   private checkRecovered(dc: SimNode): void {
     const ds = dc.state as NodeState;
     if (ds.commitIndex < this.firstProposalAfterHeal) return;
+    // Every node is a voter again (membership changes repaired) and that is committed.
+    if (ds.configIndex > ds.commitIndex) return;
+    for (const w of this.bootstrap.members) if (!ds.config.members.some((m) => m.id === w.id && m.votes === w.votes)) return;
     for (const n of this.nodes) {
       if (!n.alive || !n.state || n.smApplied < ds.commitIndex) return;
     }
