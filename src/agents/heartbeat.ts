@@ -12,6 +12,36 @@ import { renderMetadata } from './metadata.js';
 import { safeName } from './ocf.js';
 import { abnormalEnd, lsbToOcf } from './rc.js';
 import type { AgentContext, AgentDriver, AgentRequest, AgentResult } from './types.js';
+import { vipAgent } from './builtin/vip.js';
+
+/** Heartbeat's address scripts, run by builtin:vip when the script itself is not installed. */
+const ADDRESS_SCRIPTS = new Set(['IPaddr', 'IPaddr2']);
+
+/**
+ * `10.0.0.5/24/eth0[/broadcast]` (IPaddr's argument) as builtin:vip parameters. The netmask may
+ * also be dotted (255.255.255.0).
+ */
+export function ipaddrArgsToVip(arg: string): Record<string, string> | undefined {
+  const [ip, mask, nic] = arg.split('/');
+  if (!ip) return undefined;
+  const params: Record<string, string> = { ip };
+  if (mask) {
+    if (/^\d+$/.test(mask)) params.cidr_netmask = mask;
+    else if (/^\d+\.\d+\.\d+\.\d+$/.test(mask)) {
+      const bits = mask.split('.').map(Number).reduce((n, o) => n + (o >>> 0).toString(2).split('').filter((b) => b === '1').length, 0);
+      params.cidr_netmask = String(bits);
+    } else return undefined;
+  }
+  if (nic) params.nic = nic;
+  return params;
+}
+
+/** The builtin:vip request standing in for a missing IPaddr/IPaddr2 script, if this is one. */
+function vipStandIn(req: AgentRequest, spec: HeartbeatResourceSpec): AgentRequest | undefined {
+  if (!ADDRESS_SCRIPTS.has(spec.name) || spec.args.length === 0) return undefined;
+  const params = ipaddrArgsToVip(spec.args[0]);
+  return params ? { ...req, agent: { class: 'builtin', type: 'vip' }, params } : undefined;
+}
 
 export interface HeartbeatResourceSpec {
   name: string;
@@ -53,7 +83,7 @@ export const heartbeatDriver: AgentDriver = {
   async installed(req: AgentRequest, ctx: AgentContext) {
     const spec = parseHeartbeatResource(req.agent.type, req.params);
     if (!safeName(spec.name)) return { ok: false, reason: `invalid resource script name ${spec.name}` };
-    return (await locate(spec, ctx))
+    return (await locate(spec, ctx)) || vipStandIn(req, spec)
       ? { ok: true }
       : { ok: false, reason: `no executable ${spec.name} in ${ctx.settings.heartbeatDir} or ${ctx.settings.lsbDir}` };
   },
@@ -76,6 +106,9 @@ export const heartbeatDriver: AgentDriver = {
       return { rc: OcfRc.Unimplemented, status: OpStatus.NotSupported, exitReason: `Heartbeat resource scripts have no ${req.action} action`, stdout: '', stderr: '' };
     }
     const where = await locate(spec, ctx);
+    // Modern systems have no Heartbeat scripts; an address is then managed by builtin:vip.
+    const standIn = where ? undefined : vipStandIn(req, spec);
+    if (standIn) return vipAgent.run({ ...standIn, action: req.action }, ctx);
     if (!where) return { rc: OcfRc.NotInstalled, status: OpStatus.NotInstalled, exitReason: `resource script ${spec.name} not found`, stdout: '', stderr: '' };
     const p = await ctx.run([where.path, ...spec.args, verb]);
     const bad = abnormalEnd(p, `${spec.name} ${verb}`);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Executor } from '../../src/executor/index.js';
 import { heartbeatStatusRunning, parseHeartbeatResource, parseLsbHeader } from '../../src/agents/index.js';
 import { lsbToOcf } from '../../src/agents/rc.js';
+import { ipaddrArgsToVip } from '../../src/agents/heartbeat.js';
 import { OpStatus } from '../../src/model/index.js';
 
 /** An init script that keeps its state in a file next to it and follows the LSB exit codes. */
@@ -107,6 +108,13 @@ exit 0
     await ex.shutdown();
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('IPaddr arguments as builtin:vip parameters', () => {
+  assert.deepEqual(ipaddrArgsToVip('10.0.0.5/24/eth0'), { ip: '10.0.0.5', cidr_netmask: '24', nic: 'eth0' });
+  assert.deepEqual(ipaddrArgsToVip('10.0.0.5/255.255.254.0/eth1/10.0.1.255'), { ip: '10.0.0.5', cidr_netmask: '23', nic: 'eth1' });
+  assert.deepEqual(ipaddrArgsToVip('192.168.80.150'), { ip: '192.168.80.150' });
+  assert.equal(ipaddrArgsToVip('10.0.0.5/abc'), undefined);
 });
 
 test('Heartbeat resource words and status output', () => {

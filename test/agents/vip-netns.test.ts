@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Executor } from '../../src/executor/index.js';
+import { OpStatus } from '../../src/model/index.js';
 import { createLab, netnsAvailable, type Lab } from '../lab/netns.js';
 
 const available = netnsAvailable();
@@ -145,6 +146,28 @@ test('nsenter works as the command prefix too (it execs, so process groups hold)
     assert.doesNotMatch(await addrsOf('a'), new RegExp(vip.replace(/\./g, '\\.')));
     assert.equal((await ex.execute({ ...base, action: 'stop' })).rc, 0);
     assert.doesNotMatch(await addrsOf('b'), new RegExp(vip.replace(/\./g, '\\.')));
+  } finally {
+    await ex.shutdown();
+  }
+});
+
+test('Heartbeat IPaddr::ip/bits/nic without the Heartbeat script: run by builtin:vip', async (t) => {
+  if (!available.ok) { t.skip(available.reason); return; }
+  const empty = join(dir, 'no-scripts');
+  const ex = new Executor({ agents: { commandPrefix: lab!.prefixFor('a'), stateDir: join(dir, 'hb'), heartbeatDir: empty, lsbDir: empty } });
+  const vip = lab!.spareAddress(6);
+  const base = { resource: 'IPaddr_1', agent: { class: 'heartbeat', type: `IPaddr::${vip}/24/eth0` } as const, params: {} };
+  try {
+    assert.equal((await ex.probe(base)).state, 'stopped');
+    const start = await ex.execute({ ...base, action: 'start' });
+    assert.equal(start.rc, 0, start.exitReason);
+    assert.match(await addrsOf('a'), new RegExp(`eth0\\s+inet ${vip.replace(/\./g, '\\.')}/24`));
+    assert.equal((await ex.probe(base)).state, 'running');
+    // The haresources importer's form: script name plus positional parameters.
+    assert.equal((await ex.probe({ resource: 'IPaddr_1', agent: { class: 'heartbeat', type: 'IPaddr2' }, params: { 1: `${vip}/255.255.255.0/eth0` } })).state, 'running');
+    assert.equal((await ex.execute({ ...base, action: 'stop' })).rc, 0);
+    assert.doesNotMatch(await addrsOf('a'), new RegExp(vip.replace(/\./g, '\\.')));
+    assert.equal((await ex.execute({ resource: 'x', agent: { class: 'heartbeat', type: 'Filesystem::/dev/sdb1::/data' }, action: 'start' })).opStatus, OpStatus.NotInstalled);
   } finally {
     await ex.shutdown();
   }
