@@ -13,7 +13,7 @@ import type { Lab } from '../lab/netns.js';
 import type { LinkSpec } from '../../src/transport/index.js';
 import type { MembershipOutput } from '../../src/membership/index.js';
 
-const TIMINGS = { keepaliveMs: 100, warntimeMs: 500, deadtimeMs: 1000, initdeadMs: 3000 };
+const TIMINGS = { keepaliveMs: 100, warntimeMs: 1000, deadtimeMs: 2000, initdeadMs: 4000 };
 const HOSTS = ['a', 'b', 'c'];
 const child = fileURLToPath(new URL('./fixtures/endpoint-node.js', import.meta.url));
 const avail = netnsAvailable();
@@ -104,7 +104,9 @@ test('kill -9 of a host process: the others declare it dead on both links after 
   for (const h of ['a', 'c']) {
     const d = await waitFor(`${h} sees b dead`, () => events(h).find((e) => e.t >= killedAt && e.ev.kind === 'peer-dead' && e.ev.peer === 'b'));
     const after = d.t - killedAt;
-    assert.ok(after >= TIMINGS.deadtimeMs - TIMINGS.keepaliveMs - 50, `dead after ${after.toFixed(0)} ms: too early`);
+    // Its last heartbeat left about a keepalive before the kill (slack for a loaded machine).
+    assert.ok(after >= TIMINGS.deadtimeMs - TIMINGS.keepaliveMs - 400, `dead after ${after.toFixed(0)} ms: too early`);
+    if (d.ev.kind === 'peer-dead') assert.ok(d.ev.silentMs >= TIMINGS.deadtimeMs);
     assert.ok(after <= TIMINGS.deadtimeMs + 3000, `dead after ${after.toFixed(0)} ms: too late`);
     for (const link of ['mcast0', 'bcast1']) assert.ok(events(h).some((e) => e.ev.kind === 'link-down' && e.ev.peer === 'b' && e.ev.link === link));
   }
