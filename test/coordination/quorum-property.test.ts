@@ -36,3 +36,35 @@ test('quorumValue is the largest x such that the voters at or above x form a quo
     }),
   );
 });
+
+test('a membership change of one vote keeps every old quorum intersecting every new quorum', () => {
+  fc.assert(
+    fc.property(
+      configArb, fc.integer({ min: 0, max: 7 }), fc.constantFrom(-1, 1, 'add', 'remove'),
+      fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }), fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+      (cfg, pick, change, a, b) => {
+        const idx = pick % cfg.members.length;
+        let next: MembershipConfig;
+        if (change === 'add') next = { members: [...cfg.members, { id: 'n7', votes: 1 }] };
+        else if (change === 'remove') {
+          if (cfg.members[idx].votes > 1) return; // refused: lower its votes first
+          next = { members: cfg.members.filter((_, i) => i !== idx) };
+        } else {
+          const v = cfg.members[idx].votes + (change as number);
+          if (v < 0) return;
+          next = { members: cfg.members.map((m, i) => (i === idx ? { ...m, votes: v } : m)) };
+        }
+        const inA = (id: string) => a[Number(id.slice(1))];
+        const inB = (id: string) => b[Number(id.slice(1))];
+        if (isQuorum(cfg, {}, inA) && isQuorum(next, {}, inB)) {
+          // A node that counted in both: a voter in A under the old votes and in B under the new.
+          const oldVoter = (id: string) => cfg.members.some((m) => m.id === id && m.votes > 0);
+          const newVoter = (id: string) => next.members.some((m) => m.id === id && m.votes > 0);
+          const ids = new Set([...cfg.members, ...next.members].map((m) => m.id));
+          assert.ok([...ids].some((id) => inA(id) && oldVoter(id) && inB(id) && newVoter(id)), JSON.stringify({ cfg, next, a, b }));
+        }
+      },
+    ),
+    { numRuns: 5000 },
+  );
+});
