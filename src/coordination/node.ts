@@ -244,7 +244,10 @@ export function step(s: NodeState, input: Input): { state: NodeState; output: Ou
   if (apply.length) s.appliedIndex = apply[apply.length - 1].index;
   return {
     state: s,
-    output: { persist: out.persist, persistSeq: out.persistSeq, send: out.send, restore: out.restore, apply, events: out.events, wakeAt: wakeAt(s) },
+    output: {
+      persist: out.persist, persistSeq: out.persistSeq, send: out.send, restore: out.restore, apply, events: out.events, wakeAt: wakeAt(s),
+      dcUntil: isDc(s, now) ? s.leaseExpiry : null,
+    },
   };
 }
 

@@ -192,4 +192,9 @@ export interface Output {
   events: CoordinationEvent[];
   /** Local time by which the host must deliver a tick. */
   wakeAt: number;
+  /**
+   * This node is DC until this local time unless new acknowledgements extend it (null: not DC).
+   * The lease ends by itself with time, without an output; hosts check `isDc(state, now)`.
+   */
+  dcUntil: number | null;
 }

@@ -108,3 +108,14 @@ test('a single-node cluster becomes DC on its own', () => {
   const c = new TestCluster(members('a'));
   assert.equal(c.untilDc(), 'a');
 });
+
+test('outputs say until when this node is DC', () => {
+  const c = new TestCluster(members('a', 'b', 'c'));
+  const dc = c.untilDc();
+  c.run(200);
+  const out = c.input(dc, { type: 'tick' });
+  assert.equal(out.dcUntil, c.node(dc).leaseExpiry);
+  assert.ok((out.dcUntil ?? 0) > c.now);
+  const f = ['a', 'b', 'c'].find((x) => x !== dc) as string;
+  assert.equal(c.input(f, { type: 'tick' }).dcUntil, null);
+});
