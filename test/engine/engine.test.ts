@@ -1,0 +1,142 @@
+/**
+ * The Engine class in-process, over real UDP on loopback: its API for the daemon (propose,
+ * status, events), and its handling of authenticated but malformed coordination messages
+ * (dropped and counted, never a crash). Configuration mistakes around the witness are InputErrors.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EngineSettings } from '../../src/config/settings.js';
+import { loadVigilYaml } from '../../src/config/vigil/load.js';
+import type { LogEntry } from '../../src/coordination/index.js';
+import { Engine, ProposalError, WITNESS_NODE } from '../../src/daemon/engine.js';
+import { planEngine } from '../../src/daemon/engine-config.js';
+import { InputError } from '../../src/model/index.js';
+import { deriveClusterKeys, Endpoint } from '../../src/transport/index.js';
+
+const WAIT = 30_000;
+
+function settings(nodes: number, extra = ''): { s: EngineSettings; addresses: string[]; port: number } {
+  const a = randomInt(1, 255);
+  const b = randomInt(1, 255);
+  const port = randomInt(20_000, 60_000);
+  const addresses = Array.from({ length: nodes + 1 }, (_, i) => `127.${a}.${b}.${10 + i}`);
+  const yaml = `cluster:\n  name: unit\n  authkey: /nonexistent\n  links: [{ transport: unicast, port: ${port} }]\n  nodes:\n` +
+    Array.from({ length: nodes }, (_, i) => `    - { name: n${i + 1}, addresses: [${addresses[i]}] }\n`).join('') + extra;
+  return { s: loadVigilYaml(yaml, 'vigil.yaml').settings, addresses, port };
+}
+
+function until<T>(what: string, cond: () => T | undefined | false, timeoutMs = WAIT): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const iv = setInterval(() => {
+      const v = cond();
+      if (v) { clearInterval(iv); resolve(v); } else if (Date.now() - t0 > timeoutMs) { clearInterval(iv); reject(new Error(`timed out waiting for ${what}`)); }
+    }, 20);
+  });
+}
+
+test('Engine API: one DC; propose resolves once committed everywhere; followers reject; status reports the cluster', async () => {
+  const { s } = settings(3);
+  const keys = deriveClusterKeys(randomBytes(32));
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-engine-unit-'));
+  const engines = ['n1', 'n2', 'n3'].map((node) => new Engine({ settings: s, node, keys, stateDir: join(dir, node) }));
+  const applied = new Map<string, LogEntry[]>(engines.map((e) => [e.node, []]));
+  const leases: string[] = [];
+  for (const e of engines) {
+    e.on('committed', (entry) => applied.get(e.node)?.push(entry));
+    e.on('lease', ({ valid }) => { if (valid) leases.push(e.node); });
+  }
+  try {
+    await Promise.all(engines.map((e) => e.start()));
+    const dc = await until('a DC', () => (engines.filter((e) => e.isDc).length === 1 ? engines.find((e) => e.isDc) : undefined));
+    await until('everyone following', () => engines.every((e) => e.dc === dc.node && e.quorate));
+    const follower = engines.find((e) => e !== dc) as Engine;
+    await assert.rejects(follower.propose({ kind: 'node-attribute', node: 'n1', name: 'a', value: '1' }), (err: unknown) => {
+      assert.ok(err instanceof ProposalError);
+      assert.equal(err.dc, dc.node);
+      return true;
+    });
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await dc.propose({ kind: 'node-attribute', node: 'n2', name: `k${i}`, value: String(i) }));
+    assert.deepEqual(results.map((r) => r.index), [2, 3, 4, 5, 6], 'after the leader\'s noop at index 1');
+    await until('all applied', () => engines.every((e) => (applied.get(e.node) as LogEntry[]).length >= 6));
+    for (const e of engines) {
+      assert.deepEqual((applied.get(e.node) as LogEntry[]).map((x) => x.index), [1, 2, 3, 4, 5, 6], `${e.node} applies in order`);
+    }
+    const st = dc.status();
+    assert.equal(st.isDc, true);
+    assert.ok(st.leaseRemainingMs > 0);
+    assert.equal(st.commitIndex, 6);
+    assert.equal(st.members.length, 3);
+    assert.deepEqual(st.peers.map((p) => p.node).sort(), [follower.node, engines.find((e) => e !== dc && e !== follower)?.node].sort());
+    assert.ok(st.peers.every((p) => p.status === 'alive' && p.links.link0 === 'alive'));
+    assert.ok(st.links.link0.framesSent > 0 && st.links.link0.framesReceived > 0);
+    assert.equal(st.transport.dropped['bad-auth'] ?? 0, 0);
+    assert.deepEqual(follower.status().protocolDrops, { malformed: 0, 'wrong-sender': 0, 'wrong-recipient': 0 });
+    assert.deepEqual([...new Set(leases)], [dc.node], 'only the DC ever held a lease');
+  } finally {
+    await Promise.all(engines.map((e) => e.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Engine: authenticated but malformed coordination messages are dropped and counted; the engine keeps working', async () => {
+  const { s, addresses, port } = settings(3);
+  const keys = deriveClusterKeys(randomBytes(32));
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-engine-unit-'));
+  const engines = ['n1', 'n2'].map((node) => new Engine({ settings: s, node, keys, stateDir: join(dir, node) }));
+  // An insider: it holds the key and speaks as n3, but sends nonsense.
+  const rogue = new Endpoint({
+    self: 'n3', nodes: ['n1', 'n2', 'n3'], cluster: s.clusterName, keys,
+    links: [{ id: 'link0', kind: 'ucast', port, bind: addresses[2], peers: [{ address: addresses[0], port, node: 'n1' }, { address: addresses[1], port, node: 'n2' }] }],
+  });
+  try {
+    await Promise.all(engines.map((e) => e.start()));
+    await rogue.start();
+    const send = (body: unknown): void => rogue.send('n1', Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)));
+    send('{not json');
+    send({ type: 'vote', from: 'n3', to: 'n1', term: 'x', lastIndex: 0, lastTerm: 0 });
+    send({ type: 'append', from: 'n3', to: 'n1', term: 5, prevIndex: 0, prevTerm: 0, entries: [{ index: 7, term: 5, data: { type: 'noop' } }], commit: 0, sentAt: 1, leaseValid: true, holdsYourVote: false });
+    send({ type: 'append', from: 'n3', to: 'n1', term: 5, prevIndex: 0, prevTerm: 0, entries: 'many', commit: 0, sentAt: 1, leaseValid: true, holdsYourVote: false });
+    send({ type: 'vote', from: 'n2', to: 'n1', term: 9, lastIndex: 99, lastTerm: 9 });
+    send({ type: 'vote', from: 'n3', to: 'n2', term: 9, lastIndex: 99, lastTerm: 9 });
+    const n1 = engines[0];
+    await until('drops counted', () => {
+      const d = n1.status().protocolDrops;
+      return d.malformed === 4 && d['wrong-sender'] === 1 && d['wrong-recipient'] === 1;
+    });
+    assert.ok(n1.status().term < 5, 'no forged message moved the term');
+    // n1 and n2 are 2 of 3 votes: they still elect a DC.
+    await until('a DC of n1, n2', () => engines.some((e) => e.isDc) && engines.every((e) => e.quorate));
+    const dc = engines.find((e) => e.isDc) as Engine;
+    const r = await dc.propose({ kind: 'node-attribute', node: 'n1', name: 'after', value: 'ok' });
+    assert.ok(r.index >= 2);
+  } finally {
+    await rogue.close();
+    await Promise.all(engines.map((e) => e.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('engine plan: the witness joins the first unicast link and the voters; naming mistakes are input errors', () => {
+  const keys = deriveClusterKeys(randomBytes(32));
+  const { s, addresses, port } = settings(2, '  quorum: { witness: "127.9.9.9:7000" }\n');
+  const node = planEngine(s, 'n1', 'node', keys);
+  assert.deepEqual(node.bootstrap.members, [{ id: 'n1', votes: 1 }, { id: 'n2', votes: 1 }, { id: WITNESS_NODE, votes: 1, witness: true }]);
+  assert.deepEqual(node.endpoint.nodes, ['n1', 'n2', WITNESS_NODE]);
+  const l0 = node.endpoint.links[0];
+  assert.ok(l0.kind === 'ucast' && l0.peers.some((p) => p.node === WITNESS_NODE && p.address === '127.9.9.9' && p.port === 7000));
+  const w = planEngine(s, WITNESS_NODE, 'witness', keys);
+  const wl = w.endpoint.links[0];
+  assert.ok(wl.kind === 'ucast' && wl.bind === '127.9.9.9' && wl.port === 7000);
+  assert.deepEqual(wl.kind === 'ucast' ? wl.peers.map((p) => `${p.node}@${p.address}:${p.port}`) : [], [`n1@${addresses[0]}:${port}`, `n2@${addresses[1]}:${port}`]);
+  assert.throws(() => planEngine(s, 'someone', 'witness', keys), (e: unknown) => e instanceof InputError && /witness/.test(e.message));
+  assert.throws(() => planEngine(s, WITNESS_NODE, 'node', keys), (e: unknown) => e instanceof InputError && /vigil witness/.test(e.message));
+  const { s: plain } = settings(3);
+  assert.throws(() => planEngine(plain, WITNESS_NODE, 'witness', keys), (e: unknown) => e instanceof InputError && /no witness/.test(e.message));
+  assert.equal(planEngine(plain, 'n2', 'node', keys).coordination.timing.deadtimeMs, plain.membership.deadtimeMs);
+});
