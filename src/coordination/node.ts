@@ -514,11 +514,13 @@ function onVote(s: NodeState, out: Out, now: number, m: Extract<Message, { type:
   out.send.push({ type: 'vote-reply', from: s.id, to: m.from, term: s.term, granted });
 }
 
-function acceptLeader(s: NodeState, out: Out, now: number, leader: NodeId, leaseValid: boolean): void {
+/** leaseValid: what the leader said about its lease; undefined (snapshot chunks) keeps what we knew. */
+function acceptLeader(s: NodeState, out: Out, now: number, leader: NodeId, leaseValid: boolean | undefined): void {
   if (s.role !== 'follower') becomeFollower(s, out, now, s.term, leader);
+  if (s.leader !== leader) s.leaderLeaseValid = false;
   setLeader(s, out, leader);
   s.leaderContactAt = now;
-  s.leaderLeaseValid = leaseValid;
+  if (leaseValid !== undefined) s.leaderLeaseValid = leaseValid;
   resetElectionDeadline(s, now);
 }
 
@@ -602,7 +604,7 @@ function onAppendReply(s: NodeState, out: Out, now: number, m: Extract<Message, 
 
 function onSnapshot(s: NodeState, out: Out, now: number, m: Extract<Message, { type: 'snapshot' }>): void {
   if (s.role === 'leader') return;
-  acceptLeader(s, out, now, m.from, false);
+  acceptLeader(s, out, now, m.from, undefined);
   const reply = (nextOffset: number, done: boolean): void => {
     out.send.push({ type: 'snapshot-reply', from: s.id, to: m.from, term: s.term, index: m.index, nextOffset, done, sentAt: m.sentAt });
   };
