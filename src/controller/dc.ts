@@ -1,0 +1,738 @@
+/**
+ * The DC controller: a pure state machine that runs on the designated coordinator. It asks the
+ * scheduler what to do, runs the resulting transition (actions in dependency order, at most
+ * batch-limit at once), records every result through the replicated log, and replans when a
+ * result was not the expected one or anything else changed — only once the actions in flight
+ * have settled or timed out. It also decides fencing: a node lost uncleanly is unsafe until it
+ * is fenced, has certainly killed itself (watchdog-timeout), or the operator confirms it is down;
+ * until then nothing that may still run there is started or promoted anywhere else.
+ */
+import type { CibUpdate } from '../coordination/cib-update.js';
+import { OcfRc, OpStatus, type Cib, type OperationRecord, type Role } from '../model/cluster.js';
+import { INFINITY } from '../model/score.js';
+import { parseDuration } from '../model/time.js';
+import { schedule, type SchedulerResult } from '../scheduler/index.js';
+import { applyUpdate } from './cib-state.js';
+import { fenceLevels } from './fence-devices.js';
+import { isFailure, isProbe, parseTransitionKey, possiblyActive, transitionKey } from './records.js';
+import {
+  baseId, buildRequest, managed, monitorTargetRc, primitives, recurringMonitors, statusId, truthy, type PrimitiveInfo,
+} from './resources.js';
+import type { ActionResult, DcInput, DcOptions, DcOutput, ExecuteRequest, StepResult } from './types.js';
+
+type Task = 'start' | 'stop' | 'promote' | 'demote' | 'fence' | 'probe';
+
+export interface GraphAction {
+  id: number;
+  task: Task;
+  node: string | null;
+  /** Status id (`web`, `ip:1` for a unique clone instance) and configured primitive. */
+  resource?: string;
+  primitive?: string;
+  /** Carried out by something else (a stop implied by fencing): done once its inputs are. */
+  pseudo: boolean;
+  /** Part of the graph: the scheduler wants it done and it can run. */
+  inGraph: boolean;
+  state: 'waiting' | 'in-flight' | 'done' | 'failed' | 'lost';
+  /** Inputs: each entry is satisfied when `need` of `ids` are done. */
+  inputs: Array<{ ids: number[]; need: number }>;
+  key?: string;
+  deadline?: number;
+  /** Not before this time (fence delay, retry back-off). */
+  notBefore?: number;
+  held?: string;
+  fenceType?: 'reboot' | 'off';
+  reason?: string;
+}
+
+export interface Transition {
+  id: number;
+  phase: 'probe' | 'run';
+  actions: GraphAction[];
+  aborted: string | null;
+  summary: string[];
+}
+
+export interface UnsafeNode {
+  /** When the DC learned the node was lost (or first saw it unclean). */
+  since: number;
+  reason: string;
+  /** A watchdog self-fence request was sent to it. */
+  asked?: boolean;
+}
+
+export interface DcState {
+  opts: Required<Omit<DcOptions, 'watchdogTimeoutMs' | 'fenceDelayMs' | 'skipWatchdogWait'>> & Pick<DcOptions, 'watchdogTimeoutMs' | 'fenceDelayMs' | 'skipWatchdogWait'>;
+  cib: Cib;
+  haveQuorum: boolean;
+  /** Current membership as last reported (null until the first report). */
+  members: string[] | null;
+  transitionSeq: number;
+  transition: Transition | null;
+  /** Something changed that the current plan does not account for. */
+  dirty: string | null;
+  /** Proposals not yet seen committed, by content. */
+  pending: Map<string, { id: string; at: number }>;
+  proposalSeq: number;
+  unsafe: Map<string, UnsafeNode>;
+  /** Nodes to probe for every resource (they rejoined), regardless of their recorded history. */
+  reprobe: Set<string>;
+  fenceFailedAt: Map<string, number>;
+  recheckAt: number | null;
+  /** Synthetic call ids (timeouts, fence devices) per node, above anything recorded there. */
+  syntheticCalls: number;
+}
+
+const DEFAULT_BATCH_LIMIT = 16;
+
+function propMs(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = parseDuration(v);
+  return ms === undefined ? undefined : ms;
+}
+
+function stonithEnabled(cib: Cib): boolean {
+  const v = cib.config.properties['stonith-enabled'] ?? cib.config.properties['stonith_enabled'];
+  return v === undefined ? true : truthy(v);
+}
+
+function watchdogTimeout(s: DcState): number | undefined {
+  const t = s.opts.watchdogTimeoutMs ?? propMs(s.cib.config.properties['stonith-watchdog-timeout']);
+  return t !== undefined && t > 0 ? t : undefined;
+}
+
+export function createDc(options: DcOptions, cib: Cib, now: number, haveQuorum = true): DcState {
+  const p = cib.config.properties;
+  const batch = options.batchLimit ?? (p['batch-limit'] !== undefined ? Number.parseInt(p['batch-limit'], 10) : DEFAULT_BATCH_LIMIT);
+  const s: DcState = {
+    opts: {
+      self: options.self,
+      batchLimit: Number.isFinite(batch) && batch >= 0 ? batch : DEFAULT_BATCH_LIMIT,
+      fenceTimeoutMs: options.fenceTimeoutMs ?? propMs(p['stonith-timeout']) ?? 60_000,
+      fenceRetryMs: options.fenceRetryMs ?? 5_000,
+      resultGraceMs: options.resultGraceMs ?? 10_000,
+      recheckIntervalMs: options.recheckIntervalMs ?? propMs(p['cluster-recheck-interval']) ?? 15 * 60_000,
+      proposalTimeoutMs: options.proposalTimeoutMs ?? 30_000,
+      watchdogTimeoutMs: options.watchdogTimeoutMs,
+      fenceDelayMs: options.fenceDelayMs,
+      skipWatchdogWait: options.skipWatchdogWait,
+    },
+    cib, haveQuorum, members: null, transitionSeq: 0, transition: null, dirty: 'new DC', pending: new Map(), proposalSeq: 0,
+    unsafe: new Map(), reprobe: new Set(), fenceFailedAt: new Map(), recheckAt: null, syntheticCalls: 0,
+  };
+  // Nodes the CIB already shows lost (by an earlier DC) stay unsafe: the wait starts again now.
+  if (stonithEnabled(cib)) {
+    for (const n of cib.status.nodes) {
+      if (n.name === options.self) continue;
+      if (n.unclean || (!n.inCluster && n.expected === 'member')) s.unsafe.set(n.name, { since: now, reason: n.unclean ? 'marked unclean' : 'lost before this DC was elected' });
+    }
+  }
+  return s;
+}
+
+function copyState(s: DcState): DcState {
+  return {
+    ...s,
+    pending: new Map(s.pending),
+    unsafe: new Map([...s.unsafe].map(([k, v]) => [k, { ...v }])),
+    reprobe: new Set(s.reprobe),
+    fenceFailedAt: new Map(s.fenceFailedAt),
+    transition: s.transition ? { ...s.transition, actions: s.transition.actions.map((a) => ({ ...a })) } : null,
+  };
+}
+
+class Step {
+  readonly out: DcOutput[] = [];
+  constructor(readonly s: DcState, readonly now: number) {}
+
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
+    this.out.push({ type: 'log', line: { level, message } });
+  }
+
+  propose(update: CibUpdate): void {
+    const key = JSON.stringify(update);
+    const id = `${this.s.opts.self}-${++this.s.proposalSeq}`;
+    this.s.pending.set(key, { id, at: this.now });
+    this.out.push({ type: 'propose', id, update });
+  }
+
+  markDirty(reason: string): void {
+    this.s.dirty ??= reason;
+    const t = this.s.transition;
+    if (t && !t.aborted) {
+      t.aborted = reason;
+      this.log('info', `transition ${t.id} aborted: ${reason}`);
+    }
+  }
+}
+
+export function dcStep(state: DcState, input: DcInput): StepResult<DcState, DcOutput> {
+  const s = copyState(state);
+  const st = new Step(s, input.now);
+  switch (input.type) {
+    case 'tick':
+      break;
+    case 'committed':
+      onCommitted(st, input.update);
+      break;
+    case 'cib':
+      s.cib = input.cib;
+      s.pending.clear();
+      st.markDirty('CIB replaced');
+      break;
+    case 'membership':
+      onMembership(st, input.members, input.left ?? []);
+      break;
+    case 'quorum':
+      if (s.haveQuorum !== input.haveQuorum) {
+        s.haveQuorum = input.haveQuorum;
+        st.markDirty(input.haveQuorum ? 'quorum gained' : 'quorum lost');
+      }
+      break;
+    case 'action-result':
+      onResult(st, input.node, input.result);
+      break;
+    case 'action-undeliverable':
+      onUndeliverable(st, input.node, input.userData);
+      break;
+    case 'fence-result':
+      onFenceResult(st, input.node, input.key, input.ok, input.reason);
+      break;
+    case 'fence-confirmed':
+      st.log('warn', `operator confirmed that ${input.node} is down`);
+      nodeFenced(st, input.node, 'confirmed by the operator');
+      for (const a of s.transition?.actions ?? []) if (a.task === 'fence' && a.node === input.node && (a.state === 'waiting' || a.state === 'in-flight')) a.state = 'done';
+      break;
+  }
+  housekeeping(st);
+  advance(st);
+  return { state: s, outputs: st.out, wakeAt: nextWake(s, input.now) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+function onCommitted(st: Step, update: CibUpdate): void {
+  const s = st.s;
+  s.cib = applyUpdate(s.cib, update);
+  const key = JSON.stringify(update);
+  if (s.pending.has(key)) {
+    s.pending.delete(key);
+    return;
+  }
+  st.markDirty(`CIB changed (${update.kind})`);
+}
+
+function onMembership(st: Step, members: string[], left: string[]): void {
+  const s = st.s;
+  const now = st.now;
+  const at = Math.floor(now / 1000);
+  const inSet = new Set(members);
+  const fencing = stonithEnabled(s.cib);
+  const known = new Set([...s.cib.config.nodes.map((n) => n.name), ...s.cib.status.nodes.map((n) => n.name)]);
+  for (const name of known) {
+    const ns = s.cib.status.nodes.find((n) => n.name === name);
+    const wasMember = !!ns && (ns.inCluster || ns.join === 'member');
+    if (inSet.has(name)) {
+      if (!ns || !ns.inCluster || ns.join !== 'member' || ns.expected !== 'member') {
+        st.propose({ kind: 'node-state', node: name, state: 'joined', at });
+        s.cib = applyUpdate(s.cib, { kind: 'node-state', node: name, state: 'joined', at });
+        s.reprobe.add(name);
+        st.markDirty(`${name} joined`);
+      }
+      if (s.unsafe.delete(name)) st.log('info', `${name} is back before it was fenced; its resources were never started elsewhere`);
+      continue;
+    }
+    if (!wasMember) continue;
+    const clean = left.includes(name);
+    const change = clean ? 'left' : 'lost';
+    st.propose({ kind: 'node-state', node: name, state: change, at });
+    s.cib = applyUpdate(s.cib, { kind: 'node-state', node: name, state: change, at });
+    s.reprobe.delete(name);
+    if (!clean && fencing && !s.unsafe.has(name)) {
+      s.unsafe.set(name, { since: now, reason: 'lost from the membership' });
+      st.log('warn', `${name} was lost: its resources stay where they were until it is fenced${watchdogTimeout(s) !== undefined ? ` or ${watchdogTimeout(s)} ms (watchdog-timeout) have passed` : ''}`);
+    }
+    // Operations in flight there will not report back.
+    for (const a of s.transition?.actions ?? []) {
+      if (a.state === 'in-flight' && a.node === name && a.task !== 'fence') a.state = 'lost';
+    }
+    st.markDirty(`${name} ${change}`);
+  }
+  s.members = members.slice();
+}
+
+function synthCallId(s: DcState, node: string): number {
+  let max = 0;
+  for (const h of s.cib.status.nodes.find((n) => n.name === node)?.history ?? []) for (const o of h.ops) max = Math.max(max, o.callId);
+  s.syntheticCalls = Math.max(s.syntheticCalls + 1, max + 1);
+  return s.syntheticCalls;
+}
+
+function toRecord(node: string, r: ActionResult, now: number): OperationRecord {
+  const at = Math.floor((r.finishedAt ?? now) / 1000);
+  const rec: OperationRecord = {
+    id: '', operation: r.action, callId: r.callId, rc: r.rc, opStatus: r.opStatus, intervalMs: r.intervalMs,
+    lastRcChange: at, lastRun: Math.floor((r.startedAt ?? r.finishedAt ?? now) / 1000), onNode: node,
+  };
+  if (r.userData) {
+    rec.transitionKey = r.userData;
+    rec.transitionMagic = `${r.opStatus}:${r.rc};${r.userData}`;
+  }
+  if (r.durationMs !== undefined) rec.execTimeMs = r.durationMs;
+  if (r.queueTimeMs !== undefined) rec.queueTimeMs = r.queueTimeMs;
+  if (r.exitReason) rec.exitReason = r.exitReason;
+  return rec;
+}
+
+/** Record a result and, when it is a failure, count it (Pacemaker's rules for the increment). */
+function recordResult(st: Step, node: string, r: ActionResult): boolean {
+  const s = st.s;
+  const rec = toRecord(node, r, st.now);
+  st.propose({ kind: 'operation-result', node, rsc: r.resource, record: rec });
+  const failed = isFailure(rec);
+  if (!failed) return true;
+  const info = primitives(s.cib.config).get(baseId(r.resource));
+  const opConf = info?.primitive.operations.find((o) => o.name === r.action && o.intervalMs === r.intervalMs);
+  const onFail = opConf?.onFail ?? s.cib.config.opDefaults['on-fail'];
+  const probe = isProbe(r.action, r.intervalMs);
+  st.log('warn', `${r.action}${r.intervalMs ? ` (every ${r.intervalMs} ms)` : ''} of ${r.resource} on ${node} failed: rc=${r.rc} status=${OpStatus[r.opStatus] ?? r.opStatus}${r.exitReason ? ` (${r.exitReason})` : ''}`);
+  if (onFail !== 'ignore' && !(probe && r.rc === OcfRc.NotInstalled)) {
+    const fatalStart = truthy(s.cib.config.properties['start-failure-is-fatal'] ?? 'true');
+    const by = r.action === 'start' ? (fatalStart ? INFINITY : 1) : r.action === 'stop' ? INFINITY : 1;
+    st.propose({ kind: 'fail-count-increment', node, rsc: r.resource, operation: r.action, intervalMs: r.intervalMs, by, lastFailure: rec.lastRcChange ?? Math.floor(st.now / 1000) });
+  }
+  return false;
+}
+
+function onResult(st: Step, node: string, r: ActionResult): void {
+  const s = st.s;
+  const t = s.transition;
+  const key = r.userData;
+  const a = key && t ? t.actions.find((x) => x.key === key && x.state === 'in-flight' && x.node === node && r.intervalMs === 0) : undefined;
+  if (a && t) {
+    const ok = recordResult(st, node, r);
+    if (!ok) {
+      a.state = 'failed';
+      st.markDirty(`${r.action} of ${r.resource} on ${node} returned rc=${r.rc}`);
+      return;
+    }
+    a.state = 'done';
+    if (a.task === 'probe') {
+      // A probe that finds the resource active changes the picture: replan once probes settle.
+      if (r.rc !== OcfRc.NotRunning) s.dirty ??= 'probe found a resource active';
+      return;
+    }
+    const role: Role | undefined = a.task === 'start' ? startedRole(s, a) : a.task === 'promote' ? 'Promoted' : a.task === 'demote' ? 'Unpromoted' : undefined;
+    if (role && a.resource && a.primitive) startMonitors(st, node, a.resource, a.primitive, role, t.id, a.id);
+    return;
+  }
+  // Unsolicited: a recurring monitor, a local probe, or the late result of an older transition.
+  const ok = recordResult(st, node, r);
+  if (r.intervalMs > 0) {
+    if (!ok) st.markDirty(`monitor of ${r.resource} on ${node} failed`);
+    return;
+  }
+  if (isProbe(r.action, r.intervalMs)) {
+    const ns = s.cib.status.nodes.find((n) => n.name === node);
+    const hist = ns?.history.find((h) => h.rsc === r.resource);
+    const believedActive = !!hist && possiblyActive(hist.ops);
+    const nowActive = r.rc !== OcfRc.NotRunning;
+    if (believedActive !== nowActive || !hist || !ok) st.markDirty(`probe of ${r.resource} on ${node}: ${nowActive ? 'active' : 'stopped'}`);
+    return;
+  }
+  const parsed = parseTransitionKey(key);
+  st.markDirty(`late result of ${r.action} ${r.resource} on ${node}${parsed ? ` (transition ${parsed.transition})` : ''}`);
+}
+
+function onUndeliverable(st: Step, node: string, key: string): void {
+  const a = st.s.transition?.actions.find((x) => x.key === key && x.state === 'in-flight');
+  if (!a) return;
+  a.state = 'lost';
+  st.markDirty(`could not reach ${node}`);
+}
+
+function onFenceResult(st: Step, node: string, key: string, ok: boolean, reason?: string): void {
+  const s = st.s;
+  const a = s.transition?.actions.find((x) => x.task === 'fence' && x.key === key);
+  if (ok) {
+    nodeFenced(st, node, 'fenced');
+    if (a) a.state = 'done';
+    return;
+  }
+  s.fenceFailedAt.set(node, st.now);
+  st.log('error', `fencing ${node} failed${reason ? `: ${reason}` : ''}; retrying in ${s.opts.fenceRetryMs} ms`);
+  if (a && a.state === 'in-flight') {
+    a.state = 'failed';
+    st.markDirty(`fencing ${node} failed`);
+  }
+}
+
+/** The node is certainly down: erase what it was running and let the scheduler recover it. */
+function nodeFenced(st: Step, node: string, how: string): void {
+  const s = st.s;
+  const at = Math.floor(st.now / 1000);
+  s.unsafe.delete(node);
+  s.fenceFailedAt.delete(node);
+  st.propose({ kind: 'node-state', node, state: 'fenced', at });
+  s.cib = applyUpdate(s.cib, { kind: 'node-state', node, state: 'fenced', at });
+  st.log('info', `${node} ${how}: its resources can be recovered`);
+  st.markDirty(`${node} ${how}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time: timeouts, the watchdog wait, failure-timeout rechecks, forgotten proposals
+
+function housekeeping(st: Step): void {
+  const s = st.s;
+  const now = st.now;
+  for (const [k, p] of s.pending) {
+    if (now - p.at >= s.opts.proposalTimeoutMs) {
+      s.pending.delete(k);
+      st.log('warn', `proposal ${p.id} was not committed within ${s.opts.proposalTimeoutMs} ms`);
+      st.markDirty('a proposal was not committed');
+    }
+  }
+  const t = s.transition;
+  for (const a of t?.actions ?? []) {
+    if (a.state !== 'in-flight' || a.deadline === undefined || now < a.deadline) continue;
+    if (a.task === 'fence') {
+      onFenceResult(st, a.node ?? '', a.key ?? '', false, 'timed out');
+      continue;
+    }
+    // No result in time: record a timeout, as Pacemaker does when its action timer pops.
+    a.state = 'failed';
+    if (a.node && a.resource) {
+      const action = a.task === 'probe' ? 'monitor' : a.task;
+      recordResult(st, a.node, { callId: synthCallId(s, a.node), resource: a.resource, action, intervalMs: 0, rc: OcfRc.Error, opStatus: OpStatus.Timeout, exitReason: 'no result before the timeout', userData: a.key, finishedAt: now });
+    }
+    st.markDirty(`${a.task} of ${a.resource ?? ''} on ${a.node ?? ''} timed out`);
+  }
+  // Self-fencing: an unsafe node without a device is down once watchdog-timeout has passed.
+  const wd = watchdogTimeout(s);
+  for (const [node, u] of [...s.unsafe]) {
+    const levels = fenceLevels(s.cib.config, node);
+    if (levels.length > 0 || wd === undefined) continue;
+    if (!u.asked && s.members?.includes(node)) {
+      u.asked = true;
+      st.out.push({ type: 'fence', request: { node, action: 'reboot', levels: [], method: 'watchdog', reason: u.reason, key: `watchdog:${node}:${u.since}`, timeoutMs: wd } });
+    }
+    if (s.opts.skipWatchdogWait || now >= u.since + wd) nodeFenced(st, node, s.opts.skipWatchdogWait ? 'assumed self-fenced (planted bug: no watchdog wait)' : `self-fenced (watchdog-timeout ${wd} ms passed)`);
+  }
+  if (s.recheckAt !== null && now >= s.recheckAt) {
+    s.recheckAt = null;
+    clearExpiredFailures(st);
+    s.dirty ??= 'recheck';
+  }
+}
+
+const FAIL_COUNT = /^fail-count-(.+)#(.+)_(\d+)$/;
+
+function failureTimeouts(s: DcState): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [id, info] of primitives(s.cib.config)) {
+    const ft = info.meta['failure-timeout'] !== undefined ? parseDuration(info.meta['failure-timeout']) : undefined;
+    if (ft !== undefined && ft > 0) out.set(id, ft);
+  }
+  return out;
+}
+
+/** Fail counts whose failure-timeout has passed are cleared (Pacemaker's clear_failcount). */
+function clearExpiredFailures(st: Step): void {
+  const s = st.s;
+  const fts = failureTimeouts(s);
+  for (const n of s.cib.status.nodes) {
+    for (const [k] of Object.entries(n.transientAttributes)) {
+      const m = FAIL_COUNT.exec(k);
+      if (!m) continue;
+      const ft = fts.get(baseId(m[1]));
+      const last = Number.parseInt(n.transientAttributes[`last-failure-${m[1]}#${m[2]}_${m[3]}`] ?? '', 10);
+      if (ft === undefined || !Number.isFinite(last) || st.now < last * 1000 + ft) continue;
+      st.propose({ kind: 'fail-count', node: n.name, rsc: m[1], operation: m[2], intervalMs: Number(m[3]), count: 0 });
+    }
+  }
+}
+
+function nextFailureExpiry(s: DcState, now: number): number | null {
+  const fts = failureTimeouts(s);
+  if (fts.size === 0) return null;
+  let best: number | null = null;
+  const consider = (t: number): void => { if (t > now && (best === null || t < best)) best = t; };
+  for (const n of s.cib.status.nodes) {
+    for (const [k, v] of Object.entries(n.transientAttributes)) {
+      const m = /^last-failure-(.+?)(?:#.*)?$/.exec(k);
+      const ft = m ? fts.get(baseId(m[1])) : undefined;
+      if (ft !== undefined) consider(Number.parseInt(v, 10) * 1000 + ft);
+    }
+    for (const h of n.history) {
+      const ft = fts.get(baseId(h.rsc));
+      if (ft === undefined) continue;
+      for (const o of h.ops) if (o.lastRcChange !== undefined && isFailure(o)) consider(o.lastRcChange * 1000 + ft);
+    }
+  }
+  return best;
+}
+
+function nextWake(s: DcState, now: number): number | null {
+  let w: number | null = null;
+  const at = (t: number | undefined | null): void => { if (t !== undefined && t !== null && (w === null || t < w)) w = Math.max(t, now + 1); };
+  for (const a of s.transition?.actions ?? []) {
+    if (a.state === 'in-flight') at(a.deadline);
+    if (a.state === 'waiting' && a.notBefore !== undefined) at(a.notBefore);
+  }
+  for (const p of s.pending.values()) at(p.at + s.opts.proposalTimeoutMs);
+  const wd = watchdogTimeout(s);
+  if (wd !== undefined) for (const [node, u] of s.unsafe) if (fenceLevels(s.cib.config, node).length === 0) at(u.since + wd);
+  at(s.recheckAt);
+  return w;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Planning and running transitions
+
+function advance(st: Step): void {
+  const s = st.s;
+  for (let round = 0; round < 4; round++) {
+    if (s.transition) {
+      dispatch(st);
+      const t = s.transition;
+      if (t.actions.some((a) => a.state === 'in-flight')) return;
+      if (!t.aborted && t.actions.some((a) => a.state === 'waiting' && a.inGraph && a.notBefore !== undefined && a.notBefore > st.now && !a.held)) return;
+      // Settled: nothing in flight and nothing more can start.
+      const incomplete = t.actions.filter((a) => a.inGraph && a.state !== 'done');
+      st.out.push({ type: 'transition-done', id: t.id, complete: !t.aborted && incomplete.length === 0, ...(t.aborted ? { reason: t.aborted } : incomplete.length ? { reason: `${incomplete.length} action(s) could not run` } : {}) });
+      if (t.phase === 'probe') s.dirty ??= 'probes done';
+      s.transition = null;
+    }
+    if (!s.dirty || !s.haveQuorum || s.pending.size > 0) return;
+    if (!plan(st)) return;
+  }
+}
+
+function memberNodes(s: DcState): Set<string> {
+  const names = s.members ?? s.cib.status.nodes.filter((n) => n.inCluster && n.join === 'member').map((n) => n.name);
+  return new Set(names);
+}
+
+function nodeInMaintenance(s: DcState, node: string): boolean {
+  const conf = s.cib.config.nodes.find((n) => n.name === node);
+  const st = s.cib.status.nodes.find((n) => n.name === node);
+  return truthy(conf?.attributes.maintenance) || truthy(st?.transientAttributes.maintenance);
+}
+
+/** Build the next transition: probes first where the state of a resource on a node is unknown. */
+function plan(st: Step): boolean {
+  const s = st.s;
+  const reason = s.dirty ?? '';
+  s.dirty = null;
+  const id = ++s.transitionSeq;
+  const probes = probeActions(s, id);
+  if (probes.length > 0) {
+    s.reprobe.clear();
+    s.transition = { id, phase: 'probe', actions: probes, aborted: null, summary: probes.map((a) => `probe ${a.resource} on ${a.node}`) };
+    st.out.push({ type: 'transition', id, phase: 'probe', actions: probes.length, summary: s.transition.summary });
+    st.log('info', `transition ${id}: ${probes.length} probe(s) (${reason})`);
+    return true;
+  }
+  const cib: Cib = { ...s.cib, status: { ...s.cib.status, haveQuorum: s.haveQuorum, dc: s.opts.self } };
+  let result: SchedulerResult;
+  try {
+    result = schedule(cib, Math.floor(st.now / 1000));
+  } catch (e) {
+    st.log('error', `the scheduler failed: ${(e as Error).message}`);
+    return false;
+  }
+  // Nodes the scheduler sees as unclean are unsafe until fenced (even if it cannot fence them).
+  if (stonithEnabled(s.cib)) {
+    for (const [name, n] of Object.entries(result.nodes)) {
+      if ((n.before === 'unclean' || n.after === 'unclean') && name !== s.opts.self && !s.unsafe.has(name) && !memberNodes(s).has(name)) {
+        s.unsafe.set(name, { since: st.now, reason: 'unclean' });
+      }
+    }
+  }
+  const actions = graphFromSchedule(s, result, id);
+  const next = nextFailureExpiry(s, st.now);
+  s.recheckAt = Math.min(next ?? Infinity, st.now + s.opts.recheckIntervalMs);
+  if (!actions.some((a) => a.inGraph)) return false;
+  const summary = result.summary.map((e) => (e.action === 'fence' ? `fence (${e.type}) ${e.node}: ${e.reason}` : `${e.action} ${e.instance}${e.from ? ` on ${e.from}` : ''}${e.to && e.to !== e.from ? ` → ${e.to}` : ''}${e.blocked ? ' (blocked)' : ''}`));
+  s.transition = { id, phase: 'run', actions, aborted: null, summary };
+  st.out.push({ type: 'transition', id, phase: 'run', actions: actions.filter((a) => a.inGraph).length, summary });
+  st.log('info', `transition ${id} (${reason}): ${summary.join('; ') || 'no changes'}`);
+  return true;
+}
+
+function probeActions(s: DcState, tid: number): GraphAction[] {
+  const out: GraphAction[] = [];
+  const prims = primitives(s.cib.config);
+  for (const node of memberNodes(s)) {
+    if (nodeInMaintenance(s, node) || s.unsafe.has(node)) continue;
+    const ns = s.cib.status.nodes.find((n) => n.name === node);
+    if (!ns || !ns.inCluster) continue;
+    const known = new Set(ns.history.map((h) => h.rsc));
+    for (const [id, info] of prims) {
+      if (!managed(s.cib.config, info)) continue;
+      const ids = info.clone && truthy(info.meta['globally-unique'])
+        ? Array.from({ length: Number.parseInt(info.meta['clone-max'] ?? '', 10) || s.cib.config.nodes.length }, (_, i) => `${id}:${i}`)
+        : [id];
+      for (const rid of ids) {
+        if (known.has(rid) && !s.reprobe.has(node)) continue;
+        const a: GraphAction = { id: out.length, task: 'probe', node, resource: rid, primitive: id, pseudo: false, inGraph: true, state: 'waiting', inputs: [] };
+        a.key = transitionKey(a.id, tid, OcfRc.NotRunning, s.opts.self);
+        out.push(a);
+      }
+    }
+  }
+  return out;
+}
+
+/** The scheduler's actions and edges as a graph to run (Pacemaker's semantics, see docs/controller.md). */
+function graphFromSchedule(s: DcState, r: SchedulerResult, tid: number): GraphAction[] {
+  const prims = primitives(s.cib.config);
+  const actions: GraphAction[] = r.transition.actions.map((a) => {
+    const g: GraphAction = {
+      id: a.id, task: a.task, node: a.node, pseudo: a.pseudo, inGraph: !a.optional && a.runnable && a.node !== null,
+      state: 'waiting', inputs: [], reason: a.reasons[0] ?? a.dueTo,
+    };
+    if (a.rsc) {
+      const info = prims.get(a.rsc.baseId);
+      g.primitive = a.rsc.baseId;
+      g.resource = info ? statusId(info, a.rsc.id) : a.rsc.id;
+    }
+    if (a.task === 'fence') g.fenceType = a.fenceType === 'off' ? 'off' : 'reboot';
+    g.key = transitionKey(a.id, tid, OcfRc.Success, s.opts.self);
+    return g;
+  });
+  for (const e of r.transition.edges) {
+    const blocking = e.flags.has('runnable_left');
+    for (const t of e.then) {
+      const g = actions[t.id];
+      if (!g.inGraph) continue;
+      const firsts = e.first.filter((f) => f.id !== t.id);
+      const scheduled = firsts.filter((f) => actions[f.id].inGraph).map((f) => f.id);
+      if (blocking) {
+        const runnable = firsts.filter((f) => f.runnable && (f.node !== null || firsts.length === 1));
+        const enough = e.minRunnable !== undefined ? runnable.length >= e.minRunnable : e.firstMode === 'any' ? runnable.length > 0 || firsts.length === 0 : runnable.length === firsts.filter((f) => !f.optional || f.runnable).length;
+        if (!enough && firsts.some((f) => !f.optional)) { g.inGraph = false; g.held = `unrunnable ${e.label}`; continue; }
+      }
+      if (scheduled.length === 0) continue;
+      const need = e.minRunnable !== undefined ? Math.min(e.minRunnable, scheduled.length) : scheduled.length;
+      g.inputs.push({ ids: scheduled, need });
+    }
+  }
+  return actions;
+}
+
+/** Resources that may still be active on an unsafe node (by configured primitive id). */
+function heldByUnsafe(s: DcState): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const node of s.unsafe.keys()) {
+    const ns = s.cib.status.nodes.find((n) => n.name === node);
+    for (const h of ns?.history ?? []) if (possiblyActive(h.ops)) out.set(baseId(h.rsc), node);
+  }
+  return out;
+}
+
+function inFlightCount(t: Transition): number {
+  return t.actions.filter((a) => a.state === 'in-flight' && !a.pseudo).length;
+}
+
+function dispatch(st: Step): void {
+  const s = st.s;
+  const t = s.transition;
+  if (!t || t.aborted || !s.haveQuorum) return;
+  const prims = primitives(s.cib.config);
+  const held = heldByUnsafe(s);
+  let progress = true;
+  while (progress) {
+    progress = false;
+    for (const a of t.actions) {
+      if (a.state !== 'waiting' || !a.inGraph) continue;
+      const ready = a.inputs.every((inp) => inp.ids.filter((i) => t.actions[i].state === 'done').length >= inp.need);
+      if (!ready) continue;
+      // The fencing guard: never start or promote what may still run on a node not yet fenced.
+      if ((a.task === 'start' || a.task === 'promote') && a.primitive && held.has(a.primitive)) {
+        const info = prims.get(a.primitive);
+        const anonymous = !!info?.clone && !truthy(info.meta['globally-unique']);
+        if (!(anonymous && a.task === 'start')) {
+          if (!a.held) st.log('warn', `${a.task} of ${a.resource} on ${a.node} waits: it may still be active on ${held.get(a.primitive)}, which is not fenced yet`);
+          a.held = `waiting for ${held.get(a.primitive)} to be fenced`;
+          continue;
+        }
+      }
+      a.held = undefined;
+      if (a.pseudo) { a.state = 'done'; progress = true; continue; }
+      if (s.opts.batchLimit > 0 && inFlightCount(t) >= s.opts.batchLimit) return;
+      if (a.task === 'fence') {
+        if (!dispatchFence(st, a)) continue;
+      } else if (!dispatchOperation(st, a, t, prims)) {
+        continue;
+      }
+      progress = true;
+    }
+  }
+}
+
+function dispatchFence(st: Step, a: GraphAction): boolean {
+  const s = st.s;
+  const node = a.node ?? '';
+  if (a.notBefore === undefined) {
+    const delay = s.opts.fenceDelayMs?.[node] ?? 0;
+    const failedAt = s.fenceFailedAt.get(node);
+    a.notBefore = Math.max(st.now + delay, failedAt !== undefined ? failedAt + s.opts.fenceRetryMs : 0);
+  }
+  if (st.now < a.notBefore) return false;
+  const levels = fenceLevels(s.cib.config, node);
+  a.state = 'in-flight';
+  a.key = `${a.key ?? ''}:fence:${node}`;
+  a.deadline = st.now + s.opts.fenceTimeoutMs + s.opts.resultGraceMs;
+  if (!s.unsafe.has(node)) s.unsafe.set(node, { since: st.now, reason: a.reason ?? 'fencing' });
+  st.out.push({ type: 'fence', request: { node, action: a.fenceType ?? 'reboot', levels, method: levels.length ? 'device' : 'watchdog', reason: a.reason ?? 'node is unclean', key: a.key, timeoutMs: s.opts.fenceTimeoutMs } });
+  st.log('warn', `fencing ${node} (${a.fenceType ?? 'reboot'}): ${a.reason ?? 'node is unclean'}`);
+  return true;
+}
+
+function startedRole(s: DcState, a: GraphAction): Role {
+  const info = a.primitive ? primitives(s.cib.config).get(a.primitive) : undefined;
+  return info?.clone && (info.clone.promotable || truthy(info.meta.promotable)) ? 'Unpromoted' : 'Started';
+}
+
+function dispatchOperation(st: Step, a: GraphAction, t: Transition, prims: Map<string, PrimitiveInfo>): boolean {
+  const s = st.s;
+  const info = a.primitive ? prims.get(a.primitive) : undefined;
+  if (!info || !a.node || !a.resource) {
+    // Orphans (no longer configured) can only be stopped by their recorded agent; without it, skip.
+    a.state = 'failed';
+    st.log('warn', `cannot ${a.task} ${a.resource ?? '?'}: not in the configuration`);
+    return true;
+  }
+  const action = a.task === 'probe' ? 'monitor' : a.task;
+  const target = a.task === 'probe' ? OcfRc.NotRunning : OcfRc.Success;
+  a.key = transitionKey(a.id, t.id, target, s.opts.self);
+  if (info.primitive.agent.class === 'stonith') {
+    // Fence devices are not started on a node: the DC runs their agent when it fences. Their
+    // start, stop and probe are recorded as done so the scheduler sees the device available.
+    const rc = a.task === 'probe' ? OcfRc.NotRunning : OcfRc.Success;
+    a.state = 'done';
+    recordResult(st, a.node, { callId: synthCallId(s, a.node), resource: a.resource, action, intervalMs: 0, rc, opStatus: OpStatus.Done, userData: a.key, finishedAt: st.now });
+    return true;
+  }
+  const req: ExecuteRequest = buildRequest(s.cib.config, info, a.node, a.resource, action, 0, a.key, target);
+  a.state = 'in-flight';
+  a.deadline = st.now + req.timeoutMs + s.opts.resultGraceMs;
+  st.out.push({ type: 'execute', request: req });
+  return true;
+}
+
+function startMonitors(st: Step, node: string, resource: string, primitive: string, role: Role, tid: number, aid: number): void {
+  const s = st.s;
+  const info = primitives(s.cib.config).get(primitive);
+  if (!info || info.primitive.agent.class === 'stonith' || !managed(s.cib.config, info)) return;
+  for (const op of recurringMonitors(info.primitive, role)) {
+    const target = monitorTargetRc(role);
+    const key = transitionKey(`${aid}m${op.intervalMs}`, tid, target, s.opts.self);
+    st.out.push({ type: 'execute', request: buildRequest(s.cib.config, info, node, resource, 'monitor', op.intervalMs, key, target, op.role ?? role) });
+  }
+}
+
+/** Same as dcStep. */
+export const stepDc = dcStep;

@@ -1,0 +1,305 @@
+/**
+ * The node-local controller: runs on every node, DC or not. It keeps track of what is active on
+ * this node (from the CIB and from every local executor result), probes everything when the node
+ * joins or the DC changes, and — when the node has not had contact with a quorate DC for
+ * deadtime — applies no-quorum-policy to its own resources:
+ *
+ *   stop     stop every managed resource here (in reverse dependency order);
+ *   demote   demote promoted instances, stop everything else (Pacemaker's meaning);
+ *   freeze   keep what runs, start nothing (nothing starts without a DC anyway);
+ *   ignore   carry on as if nothing happened (unsafe: warned);
+ *   suicide  self-fence at once.
+ *
+ * With self-fencing (fencing enabled and watchdog-timeout set) it guarantees that within
+ * watchdog-timeout of its last contact with a quorate DC nothing managed is active here: it arms
+ * the watchdog with that deadline (the daemon keeps a hardware or supervisor watchdog armed to
+ * it, so a hung daemon dies too) and asks for `self-fence` if the stops have not finished by then.
+ * Nodes in maintenance and unmanaged resources are never touched.
+ */
+import { OcfRc, OpStatus, type Cib, type Role } from '../model/cluster.js';
+import { parseDuration } from '../model/time.js';
+import { possiblyActive } from './records.js';
+import { baseId, buildRequest, managed, primitives, truthy, type PrimitiveInfo } from './resources.js';
+import type { ActionResult, NodeInput, NodeOptions, NodeOutput, StepResult } from './types.js';
+
+export type LocalRole = Role;
+
+export interface NodeControllerState {
+  opts: NodeOptions;
+  cib: Cib;
+  startedAt: number;
+  /** Last two-way contact with a quorate DC (null: none since start). */
+  lastContact: number | null;
+  dc: string | null;
+  /** Whether this node currently counts itself as in a quorate partition. */
+  quorate: boolean;
+  /** What is (possibly) active here, by status id. */
+  active: Map<string, LocalRole>;
+  /** Status ids whose state comes from local results (newer than what the CIB may say). */
+  localKnown: Set<string>;
+  /** Local operations in flight, by status id. */
+  busy: Map<string, { key: string; action: string }>;
+  /** Last watchdog deadline output (undefined: none yet). */
+  watchdog: number | null | undefined;
+  selfFenced: boolean;
+  seq: number;
+  warned: boolean;
+}
+
+function watchdogTimeout(s: NodeControllerState): number | undefined {
+  const p = s.cib.config.properties;
+  const fencing = p['stonith-enabled'] === undefined ? true : truthy(p['stonith-enabled']);
+  if (!fencing) return undefined;
+  const t = s.opts.watchdogTimeoutMs ?? (p['stonith-watchdog-timeout'] !== undefined ? parseDuration(p['stonith-watchdog-timeout']) : undefined);
+  return t !== undefined && t > 0 ? t : undefined;
+}
+
+function policy(cib: Cib): 'stop' | 'freeze' | 'ignore' | 'suicide' | 'demote' {
+  const v = (cib.config.properties['no-quorum-policy'] ?? 'stop').toLowerCase();
+  return v === 'freeze' || v === 'ignore' || v === 'suicide' || v === 'demote' ? v : 'stop';
+}
+
+function roleFromHistory(ops: import('../model/cluster.js').OperationRecord[]): LocalRole | undefined {
+  if (!possiblyActive(ops)) return undefined;
+  let last: import('../model/cluster.js').OperationRecord | undefined;
+  for (const o of ops) if (o.intervalMs === 0 && (!last || o.callId > last.callId)) last = o;
+  if (!last) return 'Started';
+  if (last.operation === 'promote' || (last.operation === 'monitor' && last.rc === OcfRc.RunningPromoted)) return 'Promoted';
+  if (last.operation === 'demote') return 'Unpromoted';
+  return 'Started';
+}
+
+function refreshFromCib(s: NodeControllerState): void {
+  const me = s.cib.status.nodes.find((n) => n.name === s.opts.self);
+  for (const h of me?.history ?? []) {
+    if (s.localKnown.has(h.rsc)) continue;
+    const role = roleFromHistory(h.ops);
+    if (role) s.active.set(h.rsc, role);
+    else s.active.delete(h.rsc);
+  }
+}
+
+export function createNodeController(opts: NodeOptions, cib: Cib, now: number): NodeControllerState {
+  const s: NodeControllerState = {
+    opts, cib, startedAt: now, lastContact: null, dc: null, quorate: false, active: new Map(), localKnown: new Set(),
+    busy: new Map(), watchdog: undefined, selfFenced: false, seq: 0, warned: false,
+  };
+  refreshFromCib(s);
+  return s;
+}
+
+function copy(s: NodeControllerState): NodeControllerState {
+  return { ...s, active: new Map(s.active), localKnown: new Set(s.localKnown), busy: new Map(s.busy) };
+}
+
+class Step {
+  readonly out: NodeOutput[] = [];
+  constructor(readonly s: NodeControllerState, readonly now: number) {}
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
+    this.out.push({ type: 'log', line: { level, message } });
+  }
+}
+
+export function nodeStep(state: NodeControllerState, input: NodeInput): StepResult<NodeControllerState, NodeOutput> {
+  const s = copy(state);
+  const st = new Step(s, input.now);
+  switch (input.type) {
+    case 'tick':
+      break;
+    case 'cib':
+      s.cib = input.cib;
+      refreshFromCib(s);
+      break;
+    case 'dc-contact':
+      s.lastContact = input.now;
+      if (s.dc !== input.dc) s.dc = input.dc;
+      if (!s.quorate) {
+        s.quorate = true;
+        s.warned = false;
+        st.out.push({ type: 'quorum', have: true });
+        st.log('info', `in contact with the quorate DC ${input.dc}`);
+      }
+      break;
+    case 'joined':
+      probeAll(st, 'joined the cluster');
+      break;
+    case 'dc-changed':
+      s.dc = input.dc;
+      if (input.dc !== null) probeAll(st, `new DC ${input.dc}`);
+      break;
+    case 'executed':
+      onExecuted(st, input.result);
+      break;
+  }
+  evaluate(st);
+  return { state: s, outputs: st.out, wakeAt: nextWake(s, input.now) };
+}
+
+/** Same as nodeStep. */
+export const stepNode = nodeStep;
+
+function inMaintenance(s: NodeControllerState): boolean {
+  if (truthy(s.cib.config.properties['maintenance-mode'])) return true;
+  const conf = s.cib.config.nodes.find((n) => n.name === s.opts.self);
+  const st = s.cib.status.nodes.find((n) => n.name === s.opts.self);
+  return truthy(conf?.attributes.maintenance) || truthy(st?.transientAttributes.maintenance);
+}
+
+function isManaged(s: NodeControllerState, id: string): boolean {
+  const info = primitives(s.cib.config).get(baseId(id));
+  // Something active here that is no longer configured (an orphan) is ours to stop.
+  return info ? managed(s.cib.config, info) : !truthy(s.cib.config.properties['maintenance-mode']);
+}
+
+function probeAll(st: Step, why: string): void {
+  const s = st.s;
+  if (inMaintenance(s)) return;
+  let n = 0;
+  for (const [id, info] of primitives(s.cib.config)) {
+    if (info.primitive.agent.class === 'stonith' || !managed(s.cib.config, info)) continue;
+    const ids = info.clone && truthy(info.meta['globally-unique'])
+      ? Array.from({ length: Number.parseInt(info.meta['clone-max'] ?? '', 10) || s.cib.config.nodes.length }, (_, i) => `${id}:${i}`)
+      : [id];
+    for (const rid of ids) {
+      const key = `lp${++s.seq}:0:${OcfRc.NotRunning}:${s.opts.self}`;
+      st.out.push({ type: 'execute', request: buildRequest(s.cib.config, info, s.opts.self, rid, 'monitor', 0, key, OcfRc.NotRunning) });
+      n++;
+    }
+  }
+  if (n > 0) st.log('info', `probing ${n} resource(s): ${why}`);
+}
+
+function onExecuted(st: Step, r: ActionResult): void {
+  const s = st.s;
+  const id = r.resource;
+  const busy = s.busy.get(id);
+  if (busy && busy.key === r.userData) s.busy.delete(id);
+  const done = r.opStatus === OpStatus.Done;
+  const before = s.active.get(id);
+  let after: LocalRole | undefined = before;
+  if (r.intervalMs === 0) {
+    switch (r.action) {
+      case 'start': after = done && r.rc === OcfRc.Success ? 'Started' : before ?? 'Started'; break;
+      case 'stop': after = done && (r.rc === OcfRc.Success || r.rc === OcfRc.NotRunning) ? undefined : before ?? 'Started'; break;
+      case 'promote': after = 'Promoted'; break;
+      case 'demote': after = done && r.rc === OcfRc.Success ? 'Unpromoted' : before ?? 'Promoted'; break;
+      case 'monitor':
+        if (done && r.rc === OcfRc.NotRunning) after = undefined;
+        else if (done && r.rc === OcfRc.RunningPromoted) after = 'Promoted';
+        else if (done && r.rc === OcfRc.Success) after = before === 'Promoted' || before === undefined ? 'Started' : before;
+        else after = before ?? 'Started';
+        break;
+      default: break;
+    }
+    s.localKnown.add(id);
+  }
+  if (after) s.active.set(id, after);
+  else s.active.delete(id);
+  if (r.userData && /^l[ps]\d+:/.test(r.userData)) st.out.push({ type: 'report', result: r });
+}
+
+/** What no-quorum-policy wants of a resource active here: keep, demote, or stop. */
+function wanted(s: NodeControllerState, id: string, role: LocalRole): 'keep' | 'demote' | 'stop' {
+  const p = policy(s.cib);
+  if (p === 'freeze' || p === 'ignore') return 'keep';
+  if (p === 'demote') {
+    const info = primitives(s.cib.config).get(baseId(id));
+    const promotable = !!info?.clone && (info.clone.promotable || truthy(info.meta.promotable));
+    if (!promotable) return 'stop';
+    return role === 'Promoted' ? 'demote' : 'keep';
+  }
+  return role === 'Promoted' ? 'demote' : 'stop';
+}
+
+/** Resources that must stop before `id` may (its group successors and mandatory order dependents). */
+function stopsBefore(s: NodeControllerState, id: string): string[] {
+  const base = baseId(id);
+  const prims = primitives(s.cib.config);
+  const info = prims.get(base);
+  const out: string[] = [];
+  if (info?.group) {
+    const members = [...prims.values()].filter((p) => p.group === info.group && p.top === info.top).map((p) => p.primitive.id);
+    out.push(...members.slice(members.indexOf(base) + 1));
+  }
+  const resolve = (rid: string): string[] => [...prims.entries()].filter(([pid, p]) => pid === rid || p.group === rid || p.top === rid).map(([pid]) => pid);
+  for (const c of s.cib.config.constraints) {
+    if (c.kind !== 'order' || c.orderKind !== 'Mandatory' || !c.symmetrical || c.firstAction !== 'start' || c.thenAction !== 'start') continue;
+    if (resolve(c.first).includes(base)) out.push(...resolve(c.then));
+  }
+  return out;
+}
+
+function evaluate(st: Step): void {
+  const s = st.s;
+  const now = st.now;
+  const wd = watchdogTimeout(s);
+  const since = s.lastContact ?? s.startedAt;
+  if (s.quorate && now >= since + s.opts.deadtimeMs) {
+    s.quorate = false;
+    st.out.push({ type: 'quorum', have: false });
+    st.log('warn', `no contact with a quorate DC for ${now - since} ms: applying no-quorum-policy=${policy(s.cib)}`);
+  }
+  const maintenance = inMaintenance(s);
+  const managedActive = [...s.active].filter(([id]) => isManaged(s, id));
+  const noQuorum = !s.quorate && now >= since + s.opts.deadtimeMs;
+  if (noQuorum && !maintenance && !s.selfFenced) {
+    const p = policy(s.cib);
+    if (p === 'suicide' && managedActive.length > 0) {
+      selfFence(st, 'no-quorum-policy=suicide');
+    } else if (p === 'ignore' && !s.warned) {
+      s.warned = true;
+      st.log('warn', 'no-quorum-policy=ignore: resources keep running without quorum; another partition may run them too');
+    } else if (p === 'freeze' && !s.warned) {
+      s.warned = true;
+      st.log('warn', 'no-quorum-policy=freeze: resources keep running, nothing new starts');
+    }
+    if (p === 'stop' || p === 'demote') runPolicy(st, managedActive);
+  }
+  // The watchdog: armed while anything managed may run here, to the last contact + watchdog-timeout.
+  if (wd !== undefined && !s.selfFenced) {
+    const unsafe = managedActive.filter(([id, role]) => !noQuorum || wanted(s, id, role) !== 'keep' || policy(s.cib) === 'freeze' || policy(s.cib) === 'ignore');
+    const deadline = unsafe.length > 0 && !maintenance ? since + wd : null;
+    if (deadline !== null && now >= deadline && noQuorum) {
+      selfFence(st, `watchdog-timeout: ${unsafe.map(([id]) => id).join(', ')} still active ${now - since} ms after the last contact with a quorate DC`);
+    } else if (deadline !== s.watchdog) {
+      s.watchdog = deadline;
+      st.out.push({ type: 'watchdog', deadline });
+    }
+  }
+}
+
+function selfFence(st: Step, reason: string): void {
+  st.s.selfFenced = true;
+  st.log('error', `self-fencing: ${reason}`);
+  st.out.push({ type: 'self-fence', reason });
+}
+
+function runPolicy(st: Step, managedActive: Array<[string, LocalRole]>): void {
+  const s = st.s;
+  const prims = primitives(s.cib.config);
+  const activeIds = new Set(managedActive.map(([id]) => baseId(id)));
+  for (const [id, role] of managedActive) {
+    if (s.busy.has(id)) continue;
+    const want = wanted(s, id, role);
+    if (want === 'keep') continue;
+    if (want === 'stop' && stopsBefore(s, id).some((d) => activeIds.has(d) && d !== baseId(id))) continue;
+    const info: PrimitiveInfo | undefined = prims.get(baseId(id));
+    if (!info) continue;
+    const action = want === 'demote' ? 'demote' : 'stop';
+    const key = `ls${++s.seq}:0:${OcfRc.Success}:${s.opts.self}`;
+    s.busy.set(id, { key, action });
+    st.log('info', `no quorum: ${action} ${id}`);
+    st.out.push({ type: 'execute', request: buildRequest(s.cib.config, info, s.opts.self, id, action, 0, key, OcfRc.Success) });
+  }
+}
+
+function nextWake(s: NodeControllerState, now: number): number | null {
+  if (s.selfFenced) return null;
+  const since = s.lastContact ?? s.startedAt;
+  const candidates: number[] = [];
+  if (s.quorate || s.lastContact === null) candidates.push(since + s.opts.deadtimeMs);
+  const wd = watchdogTimeout(s);
+  if (wd !== undefined && s.watchdog !== null && s.watchdog !== undefined) candidates.push(s.watchdog);
+  const future = candidates.filter((c) => c > now);
+  return future.length ? Math.min(...future) : null;
+}
