@@ -44,3 +44,159 @@ describe('DC controller', () => {
     assert.equal(c.dc.transition, null);
   });
 });
+
+const ONE = (meta = '', fencing = 'enabled: false') => TWO(`resources:
+  - primitive: db
+    agent: builtin:dummy
+    meta: { resource-stickiness: 100${meta} }
+    ops: [ { name: monitor, interval: 10s } ]
+constraints:
+  - { location: db, node: n2, score: 50 }
+`, fencing);
+
+describe('DC controller: failures', () => {
+  it('a monitor failure is recorded with a fail count and recovered in place; migration-threshold then moves it', () => {
+    const c = new MiniCluster(cibFromYaml(ONE(', migration-threshold: 2')), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    const [home] = c.activeOn('db');
+    assert.ok(home);
+    c.monitorFails(home, 'db');
+    c.runFor(5_000);
+    assert.deepEqual(c.activeOn('db'), [home], 'restarted where it was');
+    const attrs = c.cib.status.nodes.find((n) => n.name === home)!.transientAttributes;
+    assert.equal(attrs['fail-count-db#monitor_10000'], '1');
+    assert.ok(attrs['last-failure-db#monitor_10000']);
+    assert.ok(c.dispatched.some((d) => d.req.action === 'stop' && d.req.node === home), 'stopped before the restart');
+    c.monitorFails(home, 'db');
+    c.runFor(5_000);
+    assert.equal(c.activeOn('db').length, 1);
+    assert.notEqual(c.activeOn('db')[0], home, 'moved after two failures');
+  });
+
+  it('a failed start counts INFINITY (start-failure-is-fatal) and the resource starts elsewhere', () => {
+    let failedOn: string | undefined;
+    const c = new MiniCluster(cibFromYaml(ONE()), ['n1', 'n2', 'n3'], {
+      rc: (req) => {
+        if (req.action !== 'start') return undefined;
+        failedOn ??= req.node;
+        return req.node === failedOn ? 1 : undefined;
+      },
+    });
+    c.runFor(10_000);
+    assert.ok(failedOn);
+    assert.equal(c.cib.status.nodes.find((n) => n.name === failedOn)!.transientAttributes['fail-count-db#start_0'], 'INFINITY');
+    assert.equal(c.activeOn('db').length, 1);
+    assert.notEqual(c.activeOn('db')[0], failedOn);
+  });
+
+  it('failure-timeout expires the fail count at the recheck and the resource may come back', () => {
+    const c = new MiniCluster(cibFromYaml(ONE(', migration-threshold: 1, failure-timeout: 60s')), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    const [home] = c.activeOn('db');
+    c.monitorFails(home, 'db');
+    c.runFor(5_000);
+    assert.notEqual(c.activeOn('db')[0], home);
+    assert.ok(c.wakeAt !== null && c.wakeAt <= c.now + 61_000, 'a recheck is scheduled when the failure expires');
+    c.runFor(70_000);
+    const attrs = c.cib.status.nodes.find((n) => n.name === home)!.transientAttributes;
+    assert.equal(attrs['fail-count-db#monitor_10000'], undefined, 'fail count cleared');
+  });
+
+  it('an operation that never reports back is recorded as timed out and the transition replans', () => {
+    const c = new MiniCluster(cibFromYaml(ONE()), ['n1', 'n2', 'n3'], { duration: (r) => (r.action === 'start' ? 10_000_000 : 100) });
+    c.runFor(5_000);
+    const start = c.dispatched.find((d) => d.req.action === 'start')!;
+    c.runFor(start.req.timeoutMs + 15_000);
+    const hist = c.cib.status.nodes.find((n) => n.name === start.req.node)!.history.find((h) => h.rsc === 'db')!;
+    assert.ok(hist.ops.some((o) => o.id === 'db_last_failure_0' && o.opStatus === 2), 'timeout recorded');
+  });
+});
+
+describe('DC controller: fencing', () => {
+  const DEVICE = `enabled: true
+    devices:
+      - { device: fence-lab, agent: fence_vigil_lab }`;
+
+  it('a lost node is fenced before its resource is started elsewhere', () => {
+    const c = new MiniCluster(cibFromYaml(ONE('', DEVICE)), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    const [home] = c.activeOn('db').length ? c.activeOn('db') : [''];
+    assert.ok(home && home !== 'n1', `db runs on a node other than the DC (${home})`);
+    c.crash(home);
+    c.runFor(10_000);
+    const fence = c.fences.find((f) => f.req.node === home);
+    assert.ok(fence, 'fenced');
+    assert.equal(fence.req.method, 'device');
+    assert.equal(fence.req.levels[0][0].device, 'fence-lab');
+    const restart = c.dispatched.find((d) => d.req.action === 'start' && d.at > fence.at);
+    assert.ok(restart && restart.at >= fence.at + 500, 'started elsewhere only after the fence succeeded');
+    assert.equal(c.activeOn('db').length, 1);
+  });
+
+  it('a fence delay postpones fencing of that node', () => {
+    const c = new MiniCluster(cibFromYaml(ONE('', DEVICE)), ['n1', 'n2', 'n3'], { dc: { fenceDelayMs: { n2: 3000, n3: 3000 } } });
+    c.runFor(5_000);
+    const [home] = c.activeOn('db');
+    const lostAt = c.now;
+    c.crash(home);
+    c.runFor(10_000);
+    const fence = c.fences.find((f) => f.req.node === home)!;
+    assert.ok(fence.at >= lostAt + 3000);
+  });
+
+  it('a failed fence is retried after the back-off; resources stay put meanwhile', () => {
+    let attempts = 0;
+    const c = new MiniCluster(cibFromYaml(ONE('', DEVICE)), ['n1', 'n2', 'n3'], { fenceOk: () => ++attempts >= 3 });
+    c.runFor(5_000);
+    const [home] = c.activeOn('db');
+    c.crash(home);
+    c.runFor(6_000);
+    assert.ok(!c.dispatched.some((d) => d.req.action === 'start' && d.req.node !== home && d.at > 5_000 + 1_700_000_000_000), 'nothing started while unfenced');
+    c.runFor(30_000);
+    assert.equal(attempts, 3);
+    assert.equal(c.activeOn('db').length, 1);
+  });
+
+  const WATCHDOG = `enabled: true
+    watchdog_timeout: 10s`;
+
+  for (const bug of [false, true]) {
+    it(`self-fencing: a lost node's resource is recovered only after watchdog-timeout${bug ? ' (planted bug: immediately)' : ''}`, () => {
+      const c = new MiniCluster(cibFromYaml(ONE('', WATCHDOG)), ['n1', 'n2', 'n3'], { dc: { skipWatchdogWait: bug } });
+      c.runFor(5_000);
+      const [home] = c.activeOn('db');
+      assert.ok(home);
+      const lostAt = c.now;
+      c.crash(home);
+      c.runFor(20_000);
+      const restart = c.dispatched.find((d) => d.req.action === 'start' && d.at >= lostAt);
+      assert.ok(restart, 'recovered eventually');
+      if (bug) assert.ok(restart.at < lostAt + 10_000, 'the planted bug starts it early');
+      else assert.ok(restart.at >= lostAt + 10_000, `started ${restart.at - lostAt} ms after the loss`);
+      assert.ok(c.fences.every((f) => f.req.method === 'watchdog'));
+    });
+  }
+
+  it('without a device or watchdog the DC waits for the operator to confirm', () => {
+    const c = new MiniCluster(cibFromYaml(ONE('', 'enabled: true')), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    const [home] = c.activeOn('db');
+    const lostAt = c.now;
+    c.crash(home);
+    c.runFor(600_000);
+    assert.ok(!c.dispatched.some((d) => d.req.action === 'start' && d.at >= lostAt), 'nothing recovered without fencing');
+    c.input({ type: 'fence-confirmed', now: c.now, node: home });
+    c.runFor(5_000);
+    assert.ok(c.dispatched.some((d) => d.req.action === 'start' && d.at >= lostAt && d.req.node !== home));
+  });
+
+  it('with fencing disabled a lost node\'s resource is recovered at once', () => {
+    const c = new MiniCluster(cibFromYaml(ONE()), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    const [home] = c.activeOn('db');
+    const lostAt = c.now;
+    c.crash(home);
+    c.runFor(2_000);
+    assert.ok(c.dispatched.some((d) => d.req.action === 'start' && d.at >= lostAt && d.req.node !== home));
+  });
+});
