@@ -50,6 +50,11 @@ export class MiniCluster {
   private callId = 0;
   wakeAt: number | null = null;
   readonly down = new Set<string>();
+  /** When a fence of each node succeeded. */
+  readonly fencedAt = new Map<string, number>();
+  /** Most operations in flight at once (one-off operations). */
+  maxInFlight = 0;
+  private inFlight = 0;
 
   constructor(cib: Cib, members: string[], readonly o: ClusterOptions = {}) {
     this.cib = cib;
@@ -77,6 +82,8 @@ export class MiniCluster {
       this.dispatched.push({ at: this.now, req });
       if (req.intervalMs > 0) return; // recurring monitors report only on change (tests inject failures)
       const at = this.now + (this.o.duration?.(req) ?? 100);
+      this.inFlight++;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
       this.queue.push({ at, input: { type: 'tick', now: at }, effect: () => this.run(req, at) });
     } else if (out.type === 'fence') {
       const req = out.request;
@@ -85,13 +92,14 @@ export class MiniCluster {
       const at = this.now + (this.o.fenceDuration ?? 500);
       this.queue.push({ at, input: { type: 'tick', now: at }, effect: () => {
         const ok = this.o.fenceOk?.(req) ?? true;
-        if (ok) { this.reality.set(req.node, new Map()); this.down.add(req.node); }
+        if (ok) { this.reality.set(req.node, new Map()); this.down.add(req.node); if (!this.fencedAt.has(req.node)) this.fencedAt.set(req.node, at); }
         this.input({ type: 'fence-result', now: at, node: req.node, key: req.key, ok });
       } });
     }
   }
 
   private run(req: ExecuteRequest, at: number): void {
+    this.inFlight--;
     if (this.down.has(req.node)) return;
     const here = this.reality.get(req.node) ?? new Map();
     this.reality.set(req.node, here);
