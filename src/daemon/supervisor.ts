@@ -5,12 +5,15 @@
  * elsewhere. Something that is not the daemon must make sure they are gone by then.
  *
  * Protocol on its stdin (a pipe from vigild), one line each:
- *   pet                  the daemon is alive and still entitled to run its resources
+ *   pet                  the daemon is alive (not hung)
+ *   deadline <epoch ms>  the node controller's self-fencing deadline: act then unless re-armed
+ *   deadline none        no deadline (the node is in contact with a quorate DC)
+ *   fence                act now (the node controller asked to self-fence)
  *   rsc <json>           the stop request for a resource now active here (replaces any earlier one for that id)
  *   gone <id>            that resource is stopped; forget it
  *   disarm               a clean shutdown: exit without touching anything
- * End of input without `disarm` (the daemon died) or no `pet` within the timeout (the daemon hangs,
- * or decided to self-fence by not petting) triggers: SIGKILL to the daemon, then `stop` of every
+ * End of input without `disarm` (the daemon died), no `pet` within the timeout (the daemon hangs),
+ * a passed deadline or `fence` trigger: SIGKILL to the daemon, then `stop` of every
  * recorded resource, in reverse order of activation, each with its own timeout, all within the
  * watchdog timeout. Where a hardware watchdog is configured, vigild uses /dev/watchdog instead.
  */
@@ -23,6 +26,8 @@ export interface SupervisorOptions {
   daemonPid: number;
   /** No pet for this long: act. */
   timeoutMs: number;
+  /** Act this long before a deadline, so the stops are done by then. */
+  marginMs?: number;
   agents: Partial<AgentSettings>;
   /** Where to write what it did (stderr by default). */
   log?: (msg: string, fields?: Record<string, unknown>) => void;
@@ -32,6 +37,7 @@ export async function runSupervisor(o: SupervisorOptions): Promise<'disarmed' | 
   const log = o.log ?? ((msg, f) => process.stderr.write(`${JSON.stringify({ time: Date.now(), pid: process.pid, msg, ...f })}\n`));
   const active = new Map<string, OperationRequest>();
   let lastPet = Date.now();
+  let deadline: number | null = null;
   let done = false;
   return new Promise((resolve) => {
     const finish = async (why: string): Promise<void> => {
@@ -55,6 +61,8 @@ export async function runSupervisor(o: SupervisorOptions): Promise<'disarmed' | 
       const cmd = sp < 0 ? line : line.slice(0, sp);
       const arg = sp < 0 ? '' : line.slice(sp + 1);
       if (cmd === 'pet') lastPet = Date.now();
+      else if (cmd === 'deadline') deadline = arg === 'none' ? null : Number(arg);
+      else if (cmd === 'fence') void finish('the node controller asked to self-fence');
       else if (cmd === 'rsc') {
         try {
           const req = JSON.parse(arg) as OperationRequest;
@@ -71,15 +79,17 @@ export async function runSupervisor(o: SupervisorOptions): Promise<'disarmed' | 
     });
     rl.on('close', () => void finish('the daemon went away (end of input)'));
     const timer = setInterval(() => {
-      if (Date.now() - lastPet > o.timeoutMs) void finish(`no pet for ${o.timeoutMs} ms`);
+      const now = Date.now();
+      if (now - lastPet > o.timeoutMs) void finish(`no pet for ${o.timeoutMs} ms`);
+      else if (deadline !== null && Number.isFinite(deadline) && now >= deadline - (o.marginMs ?? 0)) void finish('self-fencing deadline passed');
     }, Math.max(10, Math.min(100, o.timeoutMs / 10)));
   });
 }
 
-/** Entry: `node supervisor.js <daemonPid> <timeoutMs> <agent settings JSON>`. */
+/** Entry: `node supervisor.js <daemonPid> <timeoutMs> <agent settings JSON> [marginMs]`. */
 export async function supervisorMain(argv: string[]): Promise<void> {
-  const [pid, timeout, agents] = argv;
-  const how = await runSupervisor({ daemonPid: Number(pid), timeoutMs: Number(timeout), agents: JSON.parse(agents ?? '{}') as Partial<AgentSettings> });
+  const [pid, timeout, agents, margin] = argv;
+  const how = await runSupervisor({ daemonPid: Number(pid), timeoutMs: Number(timeout), agents: JSON.parse(agents ?? '{}') as Partial<AgentSettings>, marginMs: Number(margin ?? 0) });
   process.exit(how === 'fenced' ? 3 : 0);
 }
 

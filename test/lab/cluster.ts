@@ -122,7 +122,7 @@ export async function createLabCluster(o: LabClusterOptions = {}): Promise<LabCl
       ? '  fencing: { enabled: false }\n'
       : fencing === 'watchdog'
         ? `  fencing:\n    watchdog_timeout: ${o.watchdogTimeout ?? '3s'}\n`
-        : `  fencing:\n    devices:\n      - device: lab-fence\n        agent: ${join(ROOT, 'bin/fence_vigil_lab')}\n        hosts: [${hosts.join(', ')}]\n        params: { pid_dir: '${fp.pid_dir}', netns: '${fp.netns}', pcmk_host_argument: plug }\n`;
+        : `  properties: { stonith-action: 'off' }\n  fencing:\n    devices:\n      - device: lab-fence\n        agent: ${join(ROOT, 'bin/fence_vigil_lab')}\n        hosts: [${hosts.join(', ')}]\n        params: { pid_dir: '${fp.pid_dir}', netns: '${fp.netns}', pcmk_host_argument: plug }\n`;
     const yaml = `cluster:
   name: lab
   authkey: ${authkey}

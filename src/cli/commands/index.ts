@@ -8,6 +8,7 @@ import { register as simulateCommand } from './simulate.js';
 import { register as explainCommand } from './explain.js';
 import { register as witnessCommand } from './witness.js';
 import { register as initCommand } from './init.js';
+import { register as startCommand } from './start.js';
 import { register as stopCommand } from './stop.js';
 import { register as statusCommand } from './status.js';
 import { register as nodeCommand } from './node.js';
@@ -17,4 +18,4 @@ import { register as clusterConfigCommand } from './cluster-config.js';
 /** Every CLI command module exports a function that adds its command(s) to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [agentCommand, configCommand, importCommand, simCommand, simulateCommand, explainCommand, engineCommand, witnessCommand, initCommand, stopCommand, statusCommand, nodeCommand, resourceCommand, clusterConfigCommand];
+export const commands: RegisterCommand[] = [agentCommand, configCommand, importCommand, simCommand, simulateCommand, explainCommand, engineCommand, witnessCommand, initCommand, startCommand, stopCommand, statusCommand, nodeCommand, resourceCommand, clusterConfigCommand];
