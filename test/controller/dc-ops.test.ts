@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { OcfRc } from '../../src/model/cluster.js';
+import { MiniCluster, cibFromYaml } from './harness.js';
+
+const NODES = `
+cluster:
+  name: t
+  nodes:
+    - { name: n1, addresses: [192.0.2.1] }
+    - { name: n2, addresses: [192.0.2.2] }
+    - { name: n3, addresses: [192.0.2.3] }
+  fencing: { enabled: false }
+`;
+
+const PROMOTABLE = `${NODES}
+resources:
+  - clone: db
+    promotable: true
+    resource:
+      primitive: dbi
+      agent: builtin:dummy
+      ops:
+        - { name: monitor, interval: 10s, role: Promoted }
+        - { name: monitor, interval: 11s, role: Unpromoted }
+constraints:
+  - { location: db, node: n2, score: 100, role: Promoted }
+`;
+
+const SINGLE = `${NODES}
+resources:
+  - primitive: app
+    agent: builtin:dummy
+    ops: [ { name: monitor, interval: 10s } ]
+constraints:
+  - { location: app, node: n2, score: 50 }
+`;
+
+/** Instances in reality per role. */
+function roles(c: MiniCluster, rsc: string): string[] {
+  return [...c.reality].flatMap(([n, m]) => (m.has(rsc) ? [`${n}:${m.get(rsc)}`] : [])).sort();
+}
+
+describe('DC controller: operations', () => {
+  it('a promotable clone: starts everywhere, promotes one, with role-specific monitors', () => {
+    const c = new MiniCluster(cibFromYaml(PROMOTABLE), ['n1', 'n2', 'n3']);
+    c.runFor(10_000);
+    assert.deepEqual(roles(c, 'dbi'), ['n1:Started', 'n2:Promoted', 'n3:Started']);
+    const promote = c.dispatched.find((d) => d.req.action === 'promote')!;
+    assert.equal(promote.req.node, 'n2');
+    assert.equal(promote.req.meta.promotable, 'true');
+    assert.equal(promote.req.cancelRecurring, true);
+    const mons = c.dispatched.filter((d) => d.req.intervalMs > 0);
+    assert.ok(mons.some((m) => m.req.node === 'n2' && m.req.intervalMs === 10_000 && m.req.targetRc === OcfRc.RunningPromoted));
+    assert.ok(mons.some((m) => m.req.node === 'n1' && m.req.intervalMs === 11_000 && m.req.targetRc === OcfRc.Success));
+    assert.equal(c.dc.transition, null, 'idle afterwards');
+  });
+
+  it('a failed promoted instance is recovered (demote/stop, start, promote again)', () => {
+    const c = new MiniCluster(cibFromYaml(PROMOTABLE), ['n1', 'n2', 'n3']);
+    c.runFor(10_000);
+    const before = c.dispatched.length;
+    c.monitorFails('n2', 'dbi', OcfRc.FailedPromoted);
+    c.runFor(10_000);
+    const after = c.dispatched.slice(before).filter((d) => d.req.intervalMs === 0).map((d) => `${d.req.action}@${d.req.node}`);
+    assert.ok(after.includes('stop@n2'), after.join(' '));
+    assert.equal(roles(c, 'dbi').filter((r) => r.endsWith('Promoted')).length, 1);
+  });
+
+  it('a move constraint committed from outside replans: the resource moves', () => {
+    const c = new MiniCluster(cibFromYaml(SINGLE), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    assert.deepEqual(c.activeOn('app'), ['n2']);
+    c.input({ type: 'committed', now: c.now, update: { kind: 'constraint-add', constraint: { kind: 'location', id: 'cli-prefer-app', rsc: 'app', node: 'n3', score: 1_000_000, rules: [] } } });
+    c.runFor(5_000);
+    assert.deepEqual(c.activeOn('app'), ['n3']);
+    const stop = c.completed.find((d) => d.req.action === 'stop' && d.req.node === 'n2')!;
+    const start = c.dispatched.find((d) => d.req.action === 'start' && d.req.node === 'n3')!;
+    assert.ok(start.at >= stop.at, 'stopped on n2 before starting on n3');
+  });
+
+  it('standby (a permanent node attribute) drains the node', () => {
+    const c = new MiniCluster(cibFromYaml(SINGLE), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    c.input({ type: 'committed', now: c.now, update: { kind: 'node-attribute', node: 'n2', name: 'standby', value: 'on', lifetime: 'forever' } });
+    c.runFor(5_000);
+    assert.equal(c.activeOn('app').length, 1);
+    assert.notEqual(c.activeOn('app')[0], 'n2');
+  });
+
+  it('on-fail=standby: after the failure the node runs nothing (the scheduler keeps it in standby while the failure is recorded)', () => {
+    const yaml = SINGLE.replace('ops: [ { name: monitor, interval: 10s } ]', 'ops: [ { name: monitor, interval: 10s, on_fail: standby } ]');
+    const c = new MiniCluster(cibFromYaml(yaml), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    c.monitorFails('n2', 'app');
+    c.runFor(5_000);
+    assert.equal(c.activeOn('app').length, 1);
+    assert.notEqual(c.activeOn('app')[0], 'n2');
+  });
+
+  it('on-fail=ignore: the failure is recorded but not counted, nothing is restarted', () => {
+    const yaml = SINGLE.replace('ops: [ { name: monitor, interval: 10s } ]', 'ops: [ { name: monitor, interval: 10s, on_fail: ignore } ]');
+    const c = new MiniCluster(cibFromYaml(yaml), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    const before = c.dispatched.length;
+    c.monitorFails('n2', 'app', OcfRc.Error);
+    c.runFor(5_000);
+    assert.equal(c.dispatched.slice(before).filter((d) => d.req.intervalMs === 0).length, 0);
+    assert.equal(c.cib.status.nodes.find((n) => n.name === 'n2')!.transientAttributes['fail-count-app#monitor_10000'], undefined);
+  });
+
+  it('cleanup forgets the failure, probes again and lets the resource return', () => {
+    const yaml = SINGLE.replace('location: app, node: n2, score: 50', 'location: app, node: n2, score: 50 }\n  - { location: app, node: n1, score: 20').replace('agent: builtin:dummy', 'agent: builtin:dummy\n    meta: { migration-threshold: 1 }');
+    const c = new MiniCluster(cibFromYaml(yaml), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    c.monitorFails('n2', 'app');
+    c.runFor(5_000);
+    assert.deepEqual(c.activeOn('app'), ['n1']);
+    const before = c.dispatched.length;
+    c.input({ type: 'committed', now: c.now, update: { kind: 'resource-cleanup', rsc: 'app' } });
+    c.runFor(5_000);
+    const probes = c.dispatched.slice(before).filter((d) => d.req.action === 'monitor' && d.req.intervalMs === 0);
+    assert.equal(probes.length, 3, 'probed on every node again');
+    assert.deepEqual(c.activeOn('app'), ['n2'], 'back on its preferred node');
+  });
+
+  it('a node that joins is probed before anything is placed on it', () => {
+    const c = new MiniCluster(cibFromYaml(SINGLE), ['n1', 'n3']);
+    c.runFor(5_000);
+    assert.equal(c.activeOn('app').length, 1);
+    const before = c.dispatched.length;
+    c.members = ['n1', 'n2', 'n3'];
+    c.reality.set('n2', new Map());
+    c.input({ type: 'membership', now: c.now, members: c.members });
+    c.runFor(5_000);
+    const seq = c.dispatched.slice(before).filter((d) => d.req.intervalMs === 0).map((d) => `${d.req.action}@${d.req.node}`);
+    assert.equal(seq[0], 'monitor@n2');
+    assert.ok(seq.indexOf('start@n2') > seq.indexOf('monitor@n2'));
+    assert.deepEqual(c.activeOn('app'), ['n2']);
+  });
+
+  it('a local probe that finds a resource running where the CIB says stopped makes the DC replan (multiply active → stop one)', () => {
+    const c = new MiniCluster(cibFromYaml(SINGLE), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    c.reality.get('n3')!.set('app', 'Started');
+    c.input({ type: 'action-result', now: c.now, node: 'n3', result: { callId: 999, resource: 'app', action: 'monitor', intervalMs: 0, rc: 0, opStatus: 0, userData: 'lp1:0:7:n3' } });
+    c.runFor(5_000);
+    assert.deepEqual(c.activeOn('app'), ['n2']);
+  });
+});
