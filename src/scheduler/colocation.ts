@@ -117,8 +117,14 @@ function bestScoreMatching(rsc: SchedRsc, attr: string, value: string | undefine
 }
 
 function addMatching(work: Map<string, Score>, rsc: SchedRsc, attr: string, factor: number, onlyPositive: boolean, ws: WorkingSet): void {
+  // "Same place" by node name (the default) needs no search over the other nodes.
+  const byName = attr === '#uname';
   for (const [node, w] of work) {
-    const score = bestScoreMatching(rsc, attr, nodeAttr(ws, node, attr), ws);
+    let score: Score;
+    if (byName) {
+      const own = rsc.allowed?.get(node);
+      score = own !== undefined && nodeAvailable(ws.nodes.get(node)) ? own : MINUS_INFINITY;
+    } else score = bestScoreMatching(rsc, attr, nodeAttr(ws, node, attr), ws);
     if (factor < 0 && score < 0) continue;
     const f = factor * score;
     let weight = Math.trunc(f < 0 ? f - 0.5 : f + 0.5);

@@ -154,20 +154,41 @@ export function replayHistory(rsc: SchedRsc, node: string, ops: OperationRecord[
   return out;
 }
 
-/** Sum of fail counts for a resource on a node from transient attributes, honouring failure-timeout. */
-export function failCount(attrs: Record<string, string>, ids: string[], failureTimeoutS: number, now: number): number {
+/** Fail counts and last-failure times of one node, indexed by resource id (built once per node). */
+export interface FailIndex {
+  counts: Map<string, number>;
+  last: Map<string, number>;
+}
+
+/** Index `fail-count-RSC[#op_interval]` and `last-failure-RSC[#op_interval]` transient attributes. */
+export function indexFailures(attrs: Record<string, string>): FailIndex {
+  const counts = new Map<string, number>();
+  const last = new Map<string, number>();
+  for (const [k, v] of Object.entries(attrs)) {
+    const isCount = k.startsWith('fail-count-');
+    const isLast = !isCount && k.startsWith('last-failure-');
+    if (!isCount && !isLast) continue;
+    const rest = k.slice(isCount ? 11 : 13);
+    const hash = rest.indexOf('#');
+    const id = hash >= 0 ? rest.slice(0, hash) : rest;
+    if (isCount) {
+      const lv = v.trim().toLowerCase();
+      const n = lv === 'infinity' || lv === '+infinity' ? 1_000_000 : Number.parseInt(v, 10) || 0;
+      counts.set(id, Math.min(1_000_000, (counts.get(id) ?? 0) + n));
+    } else {
+      last.set(id, Math.max(last.get(id) ?? 0, Number.parseInt(v, 10) || 0));
+    }
+  }
+  return { counts, last };
+}
+
+/** Sum of fail counts for a resource on a node, honouring failure-timeout. */
+export function failCount(index: FailIndex, ids: string[], failureTimeoutS: number, now: number): number {
   let total = 0;
   let last = 0;
-  for (const [k, v] of Object.entries(attrs)) {
-    let matched = false;
-    for (const id of ids) {
-      if (k === `fail-count-${id}` || k.startsWith(`fail-count-${id}#`)) matched = true;
-      if (k === `last-failure-${id}` || k.startsWith(`last-failure-${id}#`)) last = Math.max(last, Number.parseInt(v, 10) || 0);
-    }
-    if (!matched) continue;
-    const lv = v.trim().toLowerCase();
-    const n = lv === 'infinity' || lv === '+infinity' ? 1_000_000 : Number.parseInt(v, 10) || 0;
-    total = Math.min(1_000_000, total + n);
+  for (const id of ids) {
+    total = Math.min(1_000_000, total + (index.counts.get(id) ?? 0));
+    last = Math.max(last, index.last.get(id) ?? 0);
   }
   if (total > 0 && failureTimeoutS > 0 && last > 0 && now >= last + failureTimeoutS) return 0;
   return total;

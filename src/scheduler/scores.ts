@@ -4,7 +4,7 @@
  * contribution so `explain` can say what made each score.
  */
 import { INFINITY, MINUS_INFINITY, addScores, type Score } from '../model/score.js';
-import { failCount } from './history.js';
+import { failCount, indexFailures } from './history.js';
 import type { PendingBan } from './status.js';
 import { cloneOf, nodeAvailable, primitivesOf, type SchedNode, type SchedRsc, type WorkingSet } from './working-set.js';
 
@@ -45,13 +45,15 @@ export function buildScoreTables(ws: WorkingSet, bans: PendingBan[]): void {
     const node = r.runningOn[0];
     if (r.allowed?.has(node) || ws.options.symmetric) addScore(r, node, r.stickiness, 'stickiness (resource-stickiness)');
   }
-  // Fail counts: migration-threshold bans the resource (an anonymous clone as a whole, a group as a whole).
-  for (const r of ws.byId.values()) {
+  // Fail counts: migration-threshold bans the resource (an anonymous clone as a whole).
+  const failures = new Map(ws.nodeList.map((n) => [n.name, indexFailures(n.attrs)]));
+  const anyFailures = [...failures.values()].some((f) => f.counts.size > 0);
+  for (const r of anyFailures ? ws.byId.values() : []) {
     if (r.variant !== 'primitive' || r.migrationThreshold <= 0 || r.failureIgnored) continue;
     const clone = cloneOf(r);
     const ids = clone && !clone.unique ? [r.baseId, r.id] : [r.id];
     for (const node of ws.nodeList) {
-      const fc = failCount(node.attrs, ids, r.failureTimeoutS, ws.now);
+      const fc = failCount(failures.get(node.name) ?? { counts: new Map(), last: new Map() }, ids, r.failureTimeoutS, ws.now);
       if (fc <= 0 || fc < r.migrationThreshold) continue;
       // An anonymous clone is forced away as a whole; anything else only the failed primitive.
       const target = clone && !clone.unique ? clone : r;
