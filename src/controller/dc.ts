@@ -354,6 +354,8 @@ function onUndeliverable(st: Step, node: string, key: string): void {
 
 function onFenceResult(st: Step, node: string, key: string, ok: boolean, reason?: string): void {
   const s = st.s;
+  // A self-fence order that was delivered proves nothing: the DC still waits watchdog-timeout.
+  if (key.startsWith('watchdog:')) return;
   const a = s.transition?.actions.find((x) => x.task === 'fence' && x.key === key);
   if (ok) {
     nodeFenced(st, node, 'fenced');
@@ -408,7 +410,18 @@ function housekeeping(st: Step): void {
     }
     st.markDirty(`${a.task} of ${a.resource ?? ''} on ${a.node ?? ''} timed out`);
   }
-  // Self-fencing: an unsafe node without a device is down once watchdog-timeout has passed.
+  watchdogFencing(st);
+  if (s.recheckAt !== null && now >= s.recheckAt) {
+    s.recheckAt = null;
+    clearExpiredFailures(st);
+    s.dirty ??= 'recheck';
+  }
+}
+
+/** Self-fencing: an unsafe node without a device is down once watchdog-timeout has passed. */
+function watchdogFencing(st: Step): void {
+  const s = st.s;
+  const now = st.now;
   const wd = watchdogTimeout(s);
   for (const [node, u] of [...s.unsafe]) {
     const levels = fenceLevels(s.cib.config, node);
@@ -418,11 +431,6 @@ function housekeeping(st: Step): void {
       st.out.push({ type: 'fence', request: { node, action: 'reboot', levels: [], method: 'watchdog', reason: u.reason, key: `watchdog:${node}:${u.since}`, timeoutMs: wd } });
     }
     if (s.opts.skipWatchdogWait || now >= u.since + wd) nodeFenced(st, node, s.opts.skipWatchdogWait ? 'assumed self-fenced (planted bug: no watchdog wait)' : `self-fenced (watchdog-timeout ${wd} ms passed)`);
-  }
-  if (s.recheckAt !== null && now >= s.recheckAt) {
-    s.recheckAt = null;
-    clearExpiredFailures(st);
-    s.dirty ??= 'recheck';
   }
 }
 
@@ -545,10 +553,14 @@ function plan(st: Step): boolean {
   // Nodes the scheduler sees as unclean are unsafe until fenced (even if it cannot fence them).
   if (stonithEnabled(s.cib)) {
     for (const [name, n] of Object.entries(result.nodes)) {
-      if ((n.before === 'unclean' || n.after === 'unclean') && name !== s.opts.self && !s.unsafe.has(name) && !memberNodes(s).has(name)) {
+      if ((n.before !== 'unclean' && n.after !== 'unclean') || name === s.opts.self || s.unsafe.has(name)) continue;
+      // A member the scheduler wants fenced (on-fail=fence) with no device for it: watchdog fencing.
+      const watchdogOnly = fenceLevels(s.cib.config, name).length === 0 && watchdogTimeout(s) !== undefined;
+      if (!memberNodes(s).has(name) || watchdogOnly) {
         s.unsafe.set(name, { since: st.now, reason: 'unclean' });
       }
     }
+    watchdogFencing(st);
   }
   const actions = graphFromSchedule(s, result, id);
   const next = nextFailureExpiry(s, st.now);

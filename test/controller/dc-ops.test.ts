@@ -148,3 +148,37 @@ describe('DC controller: operations', () => {
     assert.deepEqual(c.activeOn('app'), ['n2']);
   });
 });
+
+describe('DC controller: on-fail=fence', () => {
+  const yaml = (fencing: string) => SINGLE.replace('fencing: { enabled: false }', `fencing:\n    ${fencing}`)
+    .replace('ops: [ { name: monitor, interval: 10s } ]', 'ops: [ { name: monitor, interval: 10s, on_fail: fence } ]');
+
+  it('with a device: the node is fenced, then the resource is recovered elsewhere', () => {
+    const c = new MiniCluster(cibFromYaml(yaml('enabled: true\n    devices:\n      - { device: fence-lab, agent: fence_vigil_lab }')), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    assert.deepEqual(c.activeOn('app'), ['n2']);
+    c.monitorFails('n2', 'app', OcfRc.Error);
+    c.runFor(10_000);
+    const fence = c.fences.find((f) => f.req.node === 'n2');
+    assert.ok(fence && fence.req.method === 'device');
+    const start = c.dispatched.find((d) => d.req.action === 'start' && d.at > fence.at);
+    assert.ok(start && start.req.node !== 'n2' && start.at >= c.fencedAt.get('n2')!);
+  });
+
+  it('watchdog only: the node is asked to self-fence and the DC waits watchdog-timeout', () => {
+    const c = new MiniCluster(cibFromYaml(yaml('enabled: true\n    watchdog_timeout: 6s')), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    const failedAt = c.now;
+    c.monitorFails('n2', 'app', OcfRc.Error);
+    c.runFor(2_000);
+    const ask = c.fences.find((f) => f.req.node === 'n2');
+    assert.ok(ask && ask.req.method === 'watchdog', 'self-fence requested');
+    assert.ok(ask.at < failedAt + 1_000);
+    // The node obeys: it dies.
+    c.crash('n2');
+    c.reality.set('n2', new Map());
+    c.runFor(10_000);
+    const start = c.dispatched.find((d) => d.req.action === 'start' && d.at > failedAt);
+    assert.ok(start && start.at >= failedAt + 6_000, 'recovered only after watchdog-timeout');
+  });
+});
