@@ -543,7 +543,8 @@ export class Vigild {
     switch (req.action) {
       case 'move': {
         const current = this.runningNodes(rsc);
-        const ch = resourceMove(this.cib, rsc, node, now, current);
+        const cib = { ...this.cib, status: { ...this.cib.status, haveQuorum: this.engine.quorate } };
+        const ch = resourceMove(cib, rsc, node, epochS(now), current);
         await this.proposeAll(ch.updates);
         return { note: ch.note };
       }

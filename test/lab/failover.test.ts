@@ -1,0 +1,246 @@
+/**
+ * vigild end to end in the lab: three hosts (and a client) in network namespaces, real UDP, a
+ * real virtual IP in front of a web service, real fence and resource agents. The observer
+ * fails a test at any instant where two hosts hold the virtual IP.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLabCluster, logTail, monotonicMs, serviceGap, type LabCluster } from './cluster.js';
+import { netnsAvailable } from './netns.js';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { recordedPids, withDescendants } from '../../src/fencing/lab-agent.js';
+
+const available = netnsAvailable();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function noOverlap(c: LabCluster): void {
+  assert.deepEqual(c.observer.overlaps, [], `two hosts held ${c.vip} at once: ${JSON.stringify(c.observer.overlaps.slice(0, 5))}`);
+  assert.ok(c.observer.rounds > 10, `the observer ran (${c.observer.rounds} rounds)`);
+}
+
+async function withCluster(opts: Parameters<typeof createLabCluster>[0], fn: (c: LabCluster) => Promise<void>): Promise<void> {
+  const c = await createLabCluster(opts);
+  try {
+    await c.startAll();
+    await fn(c);
+    await c.observer.stop();
+    noOverlap(c);
+  } catch (e) {
+    for (const h of c.hosts) process.stderr.write(`--- ${h} vigild log (tail)\n${logTail(c, h, 30)}\n`);
+    throw e;
+  } finally {
+    await c.destroy();
+  }
+}
+
+test('kill -9 of the active node: the service answers from another node, never from two', async (t) => {
+  if (!available.ok) { t.skip(available.reason); return; }
+  await withCluster({}, async (c) => {
+    const holder = await c.waitForHolder();
+    const prober = await c.startProber(20);
+    await c.waitFor('the client to be served', async () => prober.probes.some((p) => p.ok && p.host === holder));
+    const t0 = monotonicMs();
+    await c.crash(holder);
+    const next = await c.waitForHolder({ among: c.hosts.filter((h) => h !== holder) });
+    await c.waitFor('the client to be served by the new node', async () => prober.since(t0).some((p) => p.ok && p.host === next));
+    const gap = serviceGap(prober.probes, t0);
+    t.diagnostic(`service gap ${Math.round(gap.gapMs)} ms (${holder} → ${next})`);
+    assert.ok(Number.isFinite(gap.gapMs));
+    assert.ok(!prober.since(t0 + gap.gapMs + 100).some((p) => p.ok && p.host === holder), 'the crashed node no longer answers');
+    await c.waitFor('the status to show the failover', async () => {
+      const s = await c.status(next);
+      return s.nodes.find((n) => n.name === holder)?.state === 'offline' && s.resources.find((r) => r.id === 'vip')?.running.map((x) => x.node).join() === next;
+    }, 10_000);
+    await prober.stop();
+  });
+});
+
+test('one of two links down: no failover, the link shows down', async (t) => {
+  if (!available.ok) { t.skip(available.reason); return; }
+  await withCluster({ links: 2 }, async (c) => {
+    const holder = await c.waitForHolder();
+    const prober = await c.startProber(50);
+    await c.waitFor('the client to be served', async () => prober.probes.some((p) => p.ok));
+    const other = c.hosts.find((h) => h !== holder)!;
+    await c.lab.setLink(holder, 1, false);
+    const t0 = monotonicMs();
+    await sleep(4000);
+    assert.deepEqual(await c.vipHolders(), [holder], 'the address stayed');
+    const during = prober.since(t0);
+    assert.ok(during.length > 20 && during.every((p) => p.ok && p.host === holder), 'the client was served by the same node throughout');
+    const s = await c.status(other);
+    const seen = s.nodes.find((n) => n.name === holder)!;
+    assert.equal(seen.state, 'online');
+    assert.equal(seen.links.link1, 'dead', `link1 as ${other} sees ${holder}: ${JSON.stringify(seen.links)}`);
+    assert.equal(seen.links.link0, 'alive');
+    assert.equal(s.resources.find((r) => r.id === 'vip')?.failures.length, 0);
+    await c.lab.setLink(holder, 1, true);
+    await prober.stop();
+  });
+});
+
+async function partition(c: LabCluster, host: string): Promise<void> {
+  // Everything in and out of the host's links dropped; loopback still works.
+  const rules = 'table inet vigilpart {\n chain in { type filter hook input priority 0; policy drop; iifname "lo" accept; }\n chain out { type filter hook output priority 0; policy drop; oifname "lo" accept; }\n}\n';
+  const file = join(c.dir, `partition-${host}.nft`);
+  writeFileSync(file, rules);
+  await c.lab.exec(host, ['nft', '-f', file]);
+}
+
+async function heal(c: LabCluster, host: string): Promise<void> {
+  await c.lab.exec(host, ['nft', 'delete table inet vigilpart']);
+}
+
+test('one of three partitioned: the minority stops its resources, the majority recovers them only after watchdog-timeout', async (t) => {
+  if (!available.ok) { t.skip(available.reason); return; }
+  await withCluster({ fencing: 'watchdog', watchdogTimeout: '3s' }, async (c) => {
+    const holder = await c.waitForHolder();
+    const others = c.hosts.filter((h) => h !== holder);
+    await sleep(500);
+    const t0 = monotonicMs();
+    await partition(c, holder);
+    // The minority gives the address up on its own (no-quorum-policy stop) ...
+    await c.waitFor(`${holder} to stop its resources`, async () => !(await c.vipHolders()).includes(holder), 20_000);
+    const released = monotonicMs();
+    // ... and the majority takes it over only once watchdog-timeout has passed since it lost the node.
+    const next = await c.waitForHolder({ among: others, timeoutMs: 30_000 });
+    const taken = monotonicMs();
+    t.diagnostic(`released by ${holder} after ${Math.round(released - t0)} ms, taken by ${next} after ${Math.round(taken - t0)} ms`);
+    assert.ok(taken - t0 >= 3000, `recovered ${Math.round(taken - t0)} ms after the partition: before watchdog-timeout (3 s)`);
+    const minority = await c.status(holder);
+    assert.equal(minority.quorate, false, 'the minority knows it has no quorum');
+    const majority = await c.status(next);
+    assert.ok(majority.quorate && majority.dc !== holder, 'the majority has a DC of its own');
+    // Heal: the node rejoins; one holder; the client reaches the service (the holder announced it again).
+    await heal(c, holder);
+    await c.waitFor(`${holder} to rejoin`, async () => (await c.status(next)).nodes.find((n) => n.name === holder)?.state === 'online', 20_000);
+    await sleep(1500);
+    assert.equal((await c.vipHolders()).length, 1);
+    const prober = await c.startProber(50);
+    await c.waitFor('the client to be served after the heal', async () => prober.probes.some((p) => p.ok), 10_000);
+    await prober.stop();
+  });
+});
+
+test('a paused (SIGSTOP) node is fenced and its service recovered elsewhere', async (t) => {
+  if (!available.ok) { t.skip(available.reason); return; }
+  await withCluster({}, async (c) => {
+    const holder = await c.waitForHolder();
+    const pids = [...withDescendants(await recordedPids(c.lab.pidDir, holder))];
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    const next = await c.waitForHolder({ among: c.hosts.filter((h) => h !== holder), timeoutMs: 30_000 });
+    const s = await c.status(next);
+    assert.equal(s.nodes.find((n) => n.name === holder)?.state, 'offline');
+    // Fencing killed the paused processes (the lab's power switch).
+    await c.waitFor('the paused processes to be gone', async () => pids.every((p) => { try { process.kill(p, 0); return false; } catch { return true; } }), 10_000);
+  });
+});
+
+test('a failing monitor: restarted in place, moved once migration-threshold is reached', async (t) => {
+  if (!available.ok) { t.skip(available.reason); return; }
+  await withCluster({
+    resourcesYaml: () => `resources:
+  - primitive: dm
+    agent: builtin:dummy
+    meta: { migration-threshold: 2 }
+    ops:
+      - { name: monitor, interval: 1s, timeout: 10s }
+`,
+  }, async (c) => {
+    const where = async (): Promise<{ node?: string; count: number }> => {
+      const s = await c.status(c.hosts[0]);
+      const r = s.resources.find((x) => x.id === 'dm')!;
+      return { node: r.running[0]?.node, count: r.failures.reduce((a, f) => a + f.count, 0) };
+    };
+    // The dummy is its state file (in the host's own runtime directory): removing it is a crash
+    // of the resource that the next monitor sees once; the recovery's start writes it again.
+    const crashResource = (host: string): void => {
+      const dir = join(c.hostDir(host), 'run', 'agents');
+      const files = readdirSync(dir).filter((f) => f.startsWith('dummy-dm'));
+      assert.ok(files.length > 0, `no dummy state file in ${dir}`);
+      for (const f of files) rmSync(join(dir, f));
+    };
+    const first = await c.waitFor('dm to run', async () => (await where()).node);
+    await sleep(500);
+    crashResource(first);
+    const again = await c.waitFor('dm running again after one failure', async () => { const w = await where(); return w.node && w.count === 1 ? w.node : undefined; }, 20_000);
+    assert.equal(again, first, 'recovered on the same node (fail-count 1 < migration-threshold 2)');
+    await sleep(1500);
+    crashResource(first);
+    const moved = await c.waitFor('dm running elsewhere', async () => { const w = await where(); return w.node && w.node !== first && w.count >= 2 ? w.node : undefined; }, 20_000);
+    assert.notEqual(moved, first);
+    const s = await c.status(c.hosts[0]);
+    assert.ok(s.resources.find((x) => x.id === 'dm')!.failures.some((f) => f.node === first && f.count >= 2));
+  });
+});
+
+test('standby drains a node; move, ban and clear through the CLI; an impossible move changes nothing', async (t) => {
+  if (!available.ok) { t.skip(available.reason); return; }
+  await withCluster({}, async (c) => {
+    const holder = await c.waitForHolder();
+    const cli = c.hosts.find((h) => h !== holder)!;
+    let r = await c.vigil(cli, ['node', 'standby', holder]);
+    assert.equal(r.code, 0, r.stderr);
+    const next = await c.waitForHolder({ among: c.hosts.filter((h) => h !== holder) });
+    await c.waitFor(`${holder} to be empty`, async () => {
+      const s = await c.status(cli);
+      return s.nodes.find((n) => n.name === holder)?.standby && s.resources.every((x) => !x.running.some((p) => p.node === holder));
+    });
+    r = await c.vigil(cli, ['node', 'online', holder]);
+    assert.equal(r.code, 0, r.stderr);
+
+    const target = c.hosts.find((h) => h !== next)!;
+    r = await c.vigil(cli, ['resource', 'move', 'vip', target]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /cli-prefer-vip/);
+    await c.waitForHolder({ among: [target] });
+    r = await c.vigil(cli, ['resource', 'clear', 'vip']);
+    assert.equal(r.code, 0, r.stderr);
+
+    const banned = c.hosts.find((h) => h !== target)!;
+    r = await c.vigil(cli, ['resource', 'ban', 'vip', banned]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await c.vigil(cli, ['resource', 'move', 'vip', banned]);
+    assert.notEqual(r.code, 0, 'moving onto a banned node is refused');
+    assert.match(r.stderr, /cannot move vip to/);
+    const shown = await c.vigil(cli, ['config', 'show']);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.doesNotMatch(shown.stdout, /cli-prefer-vip/, 'no stray constraint after a refused move');
+    assert.match(shown.stdout, /cli-ban-vip-on-/);
+    r = await c.vigil(cli, ['resource', 'clear', 'vip']);
+    assert.equal(r.code, 0, r.stderr);
+    const status = await c.vigil(cli, ['status']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /DC: n\d/);
+    assert.match(status.stdout, /vip/);
+  });
+});
+
+test("Debian's ocf:heartbeat:IPaddr2 and ocf:heartbeat:Dummy run unchanged and fail over", async (t) => {
+  if (!available.ok) { t.skip(available.reason); return; }
+  await withCluster({
+    resourcesYaml: ({ vip }) => `resources:
+  - group: svc
+    members:
+      - primitive: vip
+        agent: ocf:heartbeat:IPaddr2
+        params: { ip: ${vip}, cidr_netmask: 24, nic: eth0 }
+        ops:
+          - { name: monitor, interval: 2s, timeout: 20s }
+      - primitive: marker
+        agent: ocf:heartbeat:Dummy
+        ops:
+          - { name: monitor, interval: 2s, timeout: 20s }
+`,
+  }, async (c) => {
+    const holder = await c.waitForHolder();
+    await c.waitFor('Dummy to run with the address', async () => {
+      const s = await c.status(holder);
+      return s.resources.find((r) => r.id === 'marker')?.running[0]?.node === holder;
+    });
+    await c.crash(holder);
+    const next = await c.waitForHolder({ among: c.hosts.filter((h) => h !== holder) });
+    await c.waitFor('Dummy to follow the address', async () => (await c.status(next)).resources.find((r) => r.id === 'marker')?.running[0]?.node === next);
+  });
+});
