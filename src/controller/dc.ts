@@ -259,6 +259,9 @@ function onMembership(st: Step, members: string[], left: string[]): void {
     }
     st.markDirty(`${name} ${change}`);
   }
+  // A new DC probes every member once: operations an earlier DC started may have finished
+  // without their results reaching the log (the executor runs the probe after them).
+  if (s.members === null) for (const m of members) if (!nodeInMaintenance(s, m)) s.reprobe.add(m);
   s.members = members.slice();
 }
 
@@ -321,6 +324,7 @@ function onResult(st: Step, node: string, r: ActionResult): void {
     if (a.task === 'probe') {
       // A probe that finds the resource active changes the picture: replan once probes settle.
       if (r.rc !== OcfRc.NotRunning) s.dirty ??= 'probe found a resource active';
+      monitorsAfterProbe(st, node, r, t.id, a.id);
       return;
     }
     const role: Role | undefined = a.task === 'start' ? startedRole(s, a) : a.task === 'promote' ? 'Promoted' : a.task === 'demote' ? 'Unpromoted' : undefined;
@@ -334,6 +338,7 @@ function onResult(st: Step, node: string, r: ActionResult): void {
     return;
   }
   if (isProbe(r.action, r.intervalMs)) {
+    monitorsAfterProbe(st, node, r, parseTransitionKey(key)?.transition ?? 0, 0);
     const ns = s.cib.status.nodes.find((n) => n.name === node);
     const hist = ns?.history.find((h) => h.rsc === r.resource);
     const believedActive = !!hist && possiblyActive(hist.ops);
@@ -733,6 +738,21 @@ function dispatchOperation(st: Step, a: GraphAction, t: Transition, prims: Map<s
   a.deadline = st.now + req.timeoutMs + s.opts.resultGraceMs;
   st.out.push({ type: 'execute', request: req });
   return true;
+}
+
+/**
+ * A probe that finds a resource running (after a DC change, or a restarted node daemon) makes
+ * sure its recurring monitors run: the executor replaces a monitor with the same key, so asking
+ * again is harmless.
+ */
+function monitorsAfterProbe(st: Step, node: string, r: ActionResult, tid: number, aid: number): void {
+  if (r.opStatus !== OpStatus.Done || (r.rc !== OcfRc.Success && r.rc !== OcfRc.RunningPromoted)) return;
+  const primitive = baseId(r.resource);
+  const info = primitives(st.s.cib.config).get(primitive);
+  if (!info) return;
+  const promotable = !!info.clone && (info.clone.promotable || truthy(info.meta.promotable));
+  const role: Role = r.rc === OcfRc.RunningPromoted ? 'Promoted' : promotable ? 'Unpromoted' : 'Started';
+  startMonitors(st, node, r.resource, primitive, role, tid, aid);
 }
 
 function startMonitors(st: Step, node: string, resource: string, primitive: string, role: Role, tid: number, aid: number): void {

@@ -182,3 +182,23 @@ describe('DC controller: on-fail=fence', () => {
     assert.ok(start && start.at >= failedAt + 6_000, 'recovered only after watchdog-timeout');
   });
 });
+
+describe('DC controller: a new DC', () => {
+  it('probes every member first, so a start the old DC left in flight is found before anything moves', () => {
+    const c = new MiniCluster(cibFromYaml(SINGLE.replace('location: app, node: n2', 'location: app, node: n3')), ['n1', 'n2', 'n3'], { duration: (r) => (r.action === 'start' ? 5_000 : 100) });
+    c.runFor(1_000);
+    const start = c.dispatched.find((d) => d.req.action === 'start');
+    assert.ok(start && start.req.node === 'n3', 'start in flight on n3');
+    c.failover('n2');
+    // The operator moves it meanwhile: the new DC must stop it on n3 before starting it on n2.
+    c.input({ type: 'committed', now: c.now, update: { kind: 'constraint-add', constraint: { kind: 'location', id: 'cli-prefer-app', rsc: 'app', node: 'n2', score: 1_000_000, rules: [] } } });
+    let worst = 0;
+    for (let i = 0; i < 200; i++) {
+      c.runFor(100);
+      worst = Math.max(worst, c.activeOn('app').filter((n) => !c.down.has(n)).length);
+    }
+    assert.equal(worst, 1, 'never active on two nodes');
+    assert.deepEqual(c.activeOn('app'), ['n2']);
+    assert.ok(c.completed.some((d) => d.req.node === 'n3' && d.req.action === 'stop'), 'stopped where the old DC had started it');
+  });
+});

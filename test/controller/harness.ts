@@ -48,6 +48,7 @@ export class MiniCluster {
   /** Pending events by time. */
   private queue: Array<{ at: number; input: DcInput; effect?: () => void }> = [];
   private callId = 0;
+  private readonly busyUntil = new Map<string, number>();
   wakeAt: number | null = null;
   readonly down = new Set<string>();
   /** When a fence of each node succeeded. */
@@ -81,7 +82,10 @@ export class MiniCluster {
       if (this.down.has(req.node)) return;
       this.dispatched.push({ at: this.now, req });
       if (req.intervalMs > 0) return; // recurring monitors report only on change (tests inject failures)
-      const at = this.now + (this.o.duration?.(req) ?? 100);
+      // The executor runs operations on one resource one at a time, in order.
+      const lane = `${req.node}/${req.resource}`;
+      const at = Math.max(this.now, this.busyUntil.get(lane) ?? 0) + (this.o.duration?.(req) ?? 100);
+      this.busyUntil.set(lane, at);
       this.inFlight++;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
       this.queue.push({ at, input: { type: 'tick', now: at }, effect: () => this.run(req, at) });
@@ -141,6 +145,16 @@ export class MiniCluster {
   }
 
   runFor(ms: number): void { this.runUntil(this.now + ms); }
+
+  /** The DC dies and `self` becomes DC with the committed CIB; results still in flight go to the new DC. */
+  failover(self: string): void {
+    this.down.add(this.members[0]);
+    this.reality.set(this.members[0], new Map());
+    this.members = this.members.filter((m) => m !== this.members[0]);
+    this.members = [self, ...this.members.filter((m) => m !== self)];
+    this.dc = createDc({ self, ...this.o.dc }, this.cib, this.now, true);
+    this.input({ type: 'membership', now: this.now, members: this.members });
+  }
 
   /** Where each resource is active in reality. */
   activeOn(resource: string): string[] {
