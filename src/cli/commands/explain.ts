@@ -9,9 +9,9 @@ import { formatScore } from '../../model/score.js';
 import { schedule } from '../../scheduler/schedule.js';
 import type { SchedRsc, WorkingSet } from '../../scheduler/working-set.js';
 import type { Transition } from '../../scheduler/transition.js';
-import { inject, readCib, resolveNow } from './simulate-input.js';
+import { inject, readInput, resolveNow } from './simulate-input.js';
 
-interface ExplainOpts { cib?: string; now?: string; nodeDown: string[]; nodeUp: string[]; nodeFail: string[]; opFail: string[] }
+interface ExplainOpts { cib?: string; config?: string; now?: string; nodeDown: string[]; nodeUp: string[]; nodeFail: string[]; opFail: string[] }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -20,16 +20,18 @@ export function register(program: Command): void {
     .command('explain')
     .description('explain in plain words why a resource runs (or does not run) where it does')
     .argument('<resource>', 'resource id (primitive, group, clone, or a clone instance such as web:1)')
-    .requiredOption('--cib <file>', 'Pacemaker CIB XML (configuration and status)')
+    .option('--cib <file>', 'Pacemaker CIB XML (configuration and status)')
+    .option('--config <file>', 'vigil.yaml (alone: all nodes online, nothing running; with --cib: the CIB supplies the status)')
     .option('--now <time>', "evaluation time: epoch seconds or ISO 8601 (default: the CIB's execution-date, else now)")
     .option('--node-down <node>', 'inject: node left cleanly', collect, [])
     .option('--node-up <node>', 'inject: node joined', collect, [])
     .option('--node-fail <node>', 'inject: node lost unexpectedly', collect, [])
     .option('--op-fail <spec>', 'inject an operation result: RSC_OP_INTERVALMS@NODE=RC', collect, [])
-    .action((resource: string, opts: ExplainOpts) => {
-      const { cib: loaded } = readCib(opts.cib ?? '');
-      const cib = inject(loaded, { nodeDown: opts.nodeDown, nodeUp: opts.nodeUp, nodeFail: opts.nodeFail, opFail: opts.opFail });
-      const result = schedule(cib, resolveNow(cib, opts.now), { keepWorkingSet: true });
+    .action(async (resource: string, opts: ExplainOpts) => {
+      const { cib: loaded } = await readInput(opts);
+      const now = resolveNow(loaded, opts.now);
+      const cib = inject(loaded, { nodeDown: opts.nodeDown, nodeUp: opts.nodeUp, nodeFail: opts.nodeFail, opFail: opts.opFail }, now);
+      const result = schedule(cib, now, { keepWorkingSet: true });
       const ws = result.workingSet as WorkingSet;
       const target = ws.byId.get(resource);
       if (!target) {
