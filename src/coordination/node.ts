@@ -34,7 +34,7 @@
 import type { NodeId } from '../model/ids.js';
 import { nextRandom } from './prng.js';
 import { configAt, entryAt, lastIndex, lastTerm, latestConfig, slice, termAt, truncateFrom, upToDate, type RaftLog } from './log.js';
-import { isQuorum, member, quorumValue, twoNodeActive, votesOf } from './quorum.js';
+import { isQuorum, member, quorumValue, totalVotes, twoNodeActive, votesNeeded, votesOf } from './quorum.js';
 import type {
   CoordinationEvent, CoordinationOptions, Input, LogEntry, LogIndex, MembershipChange, MembershipConfig, Message,
   Output, PersistedState, PersistOp, Role, Snapshot, Term, TimingOptions,
@@ -723,6 +723,9 @@ function onChangeMembership(s: NodeState, out: Out, now: number, change: Members
       break;
   }
   if (!members.some((m) => m.votes > 0 && !m.witness)) return reject('no voter would be left that can become DC');
+  if (totalVotes({ members }) < votesNeeded({ members }, s.opts.quorum)) {
+    return reject('the votes left could never form a quorum (raise them or lower expected_votes first)');
+  }
   const e = appendLocal(s, out, { type: 'membership', config: { members } });
   out.events.push({ type: 'proposed', id, index: e.index, term: e.term });
   for (const m of members) {

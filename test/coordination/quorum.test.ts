@@ -83,3 +83,12 @@ test('witness: votes, never campaigns, never becomes DC', () => {
   assert.ok(!c.sent.some((m) => m.from === 'w' && (m.type === 'prevote' || m.type === 'vote')));
   assert.equal(isDc(c.node('w'), c.now), false);
 });
+
+test('a membership change that leaves fewer votes than expected_votes requires is refused', () => {
+  const c = new TestCluster(members('a', 'b', 'c'), { timing, quorum: { expectedVotes: 4 } });
+  const dc = c.untilDc();
+  c.run(200);
+  const out = c.input(dc, { type: 'change-membership', change: { op: 'set-votes', node: dc === 'a' ? 'b' : 'a', votes: 0 } });
+  assert.equal(out.events[0].type, 'rejected');
+  assert.match((out.events[0] as { reason: string }).reason, /could never form a quorum/);
+});

@@ -35,6 +35,13 @@ test('400 seeds of two nodes and a witness keep every invariant', () => {
   assertClean(2, 400, 300_000, true);
 });
 
+test('200 seeds with expected_votes above the configured votes (3 nodes, expected 4: all three needed) keep every invariant', () => {
+  for (let seed = 700_000; seed < 700_200; seed++) {
+    const r = runSeed({ seed, nodes: 3, expectedVotes: 4 });
+    assert.equal(r.ok, true, `seed ${seed}: ${r.violation?.invariant}: ${r.violation?.detail}`);
+  }
+});
+
 test('the same seed replays exactly; different seeds differ', () => {
   const a = runSeed({ seed: 4242, nodes: 3, record: true });
   const b = runSeed({ seed: 4242, nodes: 3, record: true });
