@@ -240,7 +240,9 @@ export function logTail(c: LabCluster, host: string, lines = 40): string {
  * The service gap a client saw around `from`: from the last successful probe at or before the
  * first failure after `from` to the first success after it (ms). 0 when nothing failed.
  */
-export function serviceGap(probes: Probe[], from: number): { gapMs: number; firstOkAfter?: Probe; lastOkBefore?: Probe } {
+export function serviceGap(unordered: Probe[], from: number): { gapMs: number; firstOkAfter?: Probe; lastOkBefore?: Probe } {
+  // Results arrive in completion order (a timed-out probe reports late): order by send time.
+  const probes = [...unordered].sort((a, b) => a.t - b.t);
   const after = probes.filter((p) => p.t >= from);
   const firstFail = after.find((p) => !p.ok);
   if (!firstFail) return { gapMs: 0 };
