@@ -72,7 +72,7 @@ export interface DcState {
   /** Something changed that the current plan does not account for. */
   dirty: string | null;
   /** Proposals not yet seen committed, by content. */
-  pending: Map<string, { id: string; at: number }>;
+  pending: Map<string, { id: string; at: number; count: number }>;
   proposalSeq: number;
   unsafe: Map<string, UnsafeNode>;
   /** Nodes to probe for every resource (they rejoined), regardless of their recorded history. */
@@ -152,7 +152,8 @@ class Step {
   propose(update: CibUpdate): void {
     const key = JSON.stringify(update);
     const id = `${this.s.opts.self}-${++this.s.proposalSeq}`;
-    this.s.pending.set(key, { id, at: this.now });
+    const same = this.s.pending.get(key);
+    this.s.pending.set(key, { id, at: this.now, count: (same?.count ?? 0) + 1 });
     this.out.push({ type: 'propose', id, update });
   }
 
@@ -216,8 +217,10 @@ function onCommitted(st: Step, update: CibUpdate): void {
   const s = st.s;
   s.cib = applyUpdate(s.cib, update);
   const key = JSON.stringify(update);
-  if (s.pending.has(key)) {
-    s.pending.delete(key);
+  const mine = s.pending.get(key);
+  if (mine) {
+    if (mine.count > 1) s.pending.set(key, { ...mine, count: mine.count - 1 });
+    else s.pending.delete(key);
     return;
   }
   st.markDirty(`CIB changed (${update.kind})`);
@@ -619,18 +622,29 @@ function graphFromSchedule(s: DcState, r: SchedulerResult, tid: number): GraphAc
     g.key = transitionKey(a.id, tid, OcfRc.Success, s.opts.self);
     return g;
   });
+  // A then-action behind a runnable-left edge whose first side cannot run stays out (the
+  // scheduler has normally decided that already; this keeps the graph safe if it has not).
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const e of r.transition.edges) {
+      if (!e.flags.has('runnable_left')) continue;
+      const firsts = e.first.filter((f) => f.node !== null || e.first.length === 1);
+      const blocked = e.minRunnable !== undefined
+        ? firsts.filter((f) => f.runnable).length < e.minRunnable
+        : e.firstMode === 'any' ? firsts.length > 0 && !firsts.some((f) => f.runnable) : firsts.some((f) => !f.optional && !f.runnable);
+      if (!blocked) continue;
+      for (const t of e.then) {
+        const g = actions[t.id];
+        if (g.inGraph) { g.inGraph = false; g.held = `unrunnable ${e.label}`; changed = true; }
+      }
+    }
+  }
+  // Orderings: a then-action waits for the first actions that are part of this transition.
   for (const e of r.transition.edges) {
-    const blocking = e.flags.has('runnable_left');
     for (const t of e.then) {
       const g = actions[t.id];
       if (!g.inGraph) continue;
-      const firsts = e.first.filter((f) => f.id !== t.id);
-      const scheduled = firsts.filter((f) => actions[f.id].inGraph).map((f) => f.id);
-      if (blocking) {
-        const runnable = firsts.filter((f) => f.runnable && (f.node !== null || firsts.length === 1));
-        const enough = e.minRunnable !== undefined ? runnable.length >= e.minRunnable : e.firstMode === 'any' ? runnable.length > 0 || firsts.length === 0 : runnable.length === firsts.filter((f) => !f.optional || f.runnable).length;
-        if (!enough && firsts.some((f) => !f.optional)) { g.inGraph = false; g.held = `unrunnable ${e.label}`; continue; }
-      }
+      const scheduled = e.first.filter((f) => f.id !== t.id && actions[f.id].inGraph).map((f) => f.id);
       if (scheduled.length === 0) continue;
       const need = e.minRunnable !== undefined ? Math.min(e.minRunnable, scheduled.length) : scheduled.length;
       g.inputs.push({ ids: scheduled, need });
