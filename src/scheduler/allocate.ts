@@ -162,7 +162,7 @@ function allocateClone(clone: SchedRsc, ws: WorkingSet): void {
     if (!c.influence) continue;
     clone.allowed = mergeWeights(c.dependent, clone.allowed, c.nodeAttribute, c.score / INFINITY, { rollback: true, positive: true }, ws);
   }
-  if (wantsStopped(clone)) banEverywhere(clone, ws, 'target-role=Stopped');
+  // target-role is honoured per instance: a child's own setting overrides the clone's.
   const instances = clone.children.slice().sort((a, b) => compareInstances(a, b, ws));
   distribute(clone, instances, ws);
   if (clone.promotable) setPromotableRoles(clone, ws);

@@ -77,8 +77,9 @@ function unpackNodeState(node: SchedNode, st: NodeState, options: ClusterOptions
 
 export function fence(node: SchedNode, reason: string): void {
   if (!node.unclean) node.fenceReason = reason;
+  // An unclean node may still be online (a resource failed there and must be fenced): fencing
+  // it without quorum is then allowed, as it is in our membership.
   node.unclean = true;
-  node.online = false;
 }
 
 /** The state a node is shown in (canonical result and human summary). */
