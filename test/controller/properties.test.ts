@@ -107,3 +107,43 @@ ${ids.map((id) => `  - { primitive: ${id}, agent: builtin:dummy }`).join('\n')}
     ), { numRuns: 60 });
   });
 });
+
+describe('controller properties: hands off', () => {
+  it('no operation runs on a node in maintenance or on an unmanaged resource', () => {
+    fc.assert(fc.property(
+      fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+      fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }),
+      fc.boolean(),
+      fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 3 }),
+      (maint, unmanaged, group, failures) => {
+        const count = unmanaged.length;
+        const prim = (i: number) => `{ primitive: r${i}, agent: builtin:dummy, ops: [ { name: monitor, interval: 5s } ]${unmanaged[i] ? ', meta: { is-managed: "false" }' : ''} }`;
+        const resources = group && count > 1
+          ? `  - group: g\n    members:\n${Array.from({ length: count }, (_, i) => `      - ${prim(i)}`).join('\n')}`
+          : Array.from({ length: count }, (_, i) => `  - ${prim(i)}`).join('\n');
+        const yaml = `
+cluster:
+  name: t
+  nodes:
+${Array.from({ length: 4 }, (_, i) => `    - { name: n${i + 1}, addresses: [192.0.2.${i + 1}]${maint[i] ? ', attributes: { maintenance: "true" }' : ''} }`).join('\n')}
+  fencing: { enabled: false }
+resources:
+${resources}
+`;
+        const c = new MiniCluster(cibFromYaml(yaml), ['n1', 'n2', 'n3', 'n4']);
+        c.runFor(5_000);
+        for (const [r, n] of failures) {
+          const rsc = `r${r % count}`;
+          const node = c.activeOn(rsc)[n % Math.max(1, c.activeOn(rsc).length)];
+          if (node && c.dispatched.some((d) => d.req.node === node && d.req.resource === rsc && d.req.intervalMs > 0)) c.monitorFails(node, rsc);
+          c.runFor(3_000);
+        }
+        for (const d of c.dispatched) {
+          const i = Number(d.req.node.slice(1)) - 1;
+          assert.ok(!(maint[i]), `${d.req.action} ${d.req.resource} on ${d.req.node} (maintenance)`);
+          assert.ok(!unmanaged[Number(d.req.resource.slice(1))], `${d.req.action} ${d.req.resource} on ${d.req.node} (unmanaged)`);
+        }
+      },
+    ), { numRuns: 40 });
+  });
+});
