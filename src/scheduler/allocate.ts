@@ -49,6 +49,11 @@ function allocatePrimitive(r: SchedRsc, ws: WorkingSet, prefer: string | null, e
     banEverywhere(r, ws, r.nextRoleReason ?? 'target-role=Stopped');
     r.nextRole = 'Stopped';
   }
+  // Fencing enabled but no fencing device: Pacemaker leaves every resource as it is.
+  if (ws.options.stonithEnabled && !ws.haveStonithResource && r.managed) {
+    r.managed = false;
+    r.notes.push('fencing is enabled but no fencing device is configured: resources are not managed');
+  }
   if (!r.managed) {
     const cur = r.runningOn[0] ?? null;
     assign(r, cur, ws);

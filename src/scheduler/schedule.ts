@@ -51,6 +51,9 @@ export function schedule(cib: Cib, now: number, opts: ScheduleOptions = {}): Sch
     if (r.variant === 'group') internalColocations(ws, r);
   }
   attachConstraints(cib, ws);
+  if (options.stonithEnabled && !ws.haveStonithResource && ws.resources.length > 0) {
+    ws.warnings.push('stonith-enabled is true but no fencing device is configured: resources are left as they are (configure a fencing device, or set stonith-enabled=false)');
+  }
   const bans: PendingBan[] = [];
   unpackResourceStatus(cib, ws, bans);
   const before = new Map([...nodes.values()].map((n) => [n.name, nodeStatus(n)]));

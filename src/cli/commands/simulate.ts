@@ -42,7 +42,7 @@ export function register(program: Command): void {
         ? inject(loaded, { nodeDown: opts.nodeDown, nodeUp: opts.nodeUp, nodeFail: opts.nodeFail, opFail: opts.opFail }, now)
         : loaded;
       const result = schedule(cib, now);
-      if (!opts.quiet && !opts.json) for (const w of warnings) process.stderr.write(`vigil: warning: ${w}\n`);
+      if (!opts.quiet && !opts.json) for (const w of [...warnings, ...result.warnings]) process.stderr.write(`vigil: warning: ${w}\n`);
       if (opts.json) process.stdout.write(`${JSON.stringify(toCanonical(result), null, 1)}\n`);
       else process.stdout.write(formatSimulation(cib, result));
     });
