@@ -23,7 +23,7 @@ if (!existsSync(dist)) {
   process.exit(2);
 }
 
-const { createLabCluster, serviceGap, monotonicMs } = await import(dist);
+const { createLabCluster, failoverGap, monotonicMs } = await import(dist);
 const { formatStatus } = await import(join(root, 'dist/src/api/format.js'));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -110,8 +110,8 @@ try {
   const tKill = monotonicMs();
   await cluster.crash(holder);
   const next = await cluster.waitForHolder({ among: others, timeoutMs: 60_000 });
-  await cluster.waitFor('the client to be served again', async () => prober.since(tKill).some((p) => p.ok), 30_000);
-  const gap = serviceGap(prober.probes, tKill);
+  await cluster.waitFor('the client to be served again', async () => prober.since(tKill).some((p) => p.ok && p.host !== holder), 30_000);
+  const gap = failoverGap(prober.probes, holder, tKill);
   say(`FAILOVER: ${next} holds ${cluster.vip}; the client saw ${Math.round(gap.gapMs)} ms without an answer`);
   await sleep(1500);
   await showStatus(next);

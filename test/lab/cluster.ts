@@ -252,3 +252,15 @@ export function serviceGap(unordered: Probe[], from: number): { gapMs: number; f
   return { gapMs: recovered.t - (before?.t ?? from), firstOkAfter: recovered, ...(before ? { lastOkBefore: before } : {}) };
 }
 
+
+/**
+ * The outage a client saw when `crashed` went down at `from`: from the last answer `crashed` gave
+ * to the first answer from any other host after `from` (ms); Infinity if none came.
+ */
+export function failoverGap(probes: Probe[], crashed: string, from: number): { gapMs: number; to?: string } {
+  const sorted = [...probes].sort((a, b) => a.t - b.t);
+  const lastOk = sorted.filter((p) => p.ok && p.host === crashed).pop();
+  const next = sorted.find((p) => p.t >= from && p.ok && p.host !== crashed);
+  if (!next) return { gapMs: Number.POSITIVE_INFINITY };
+  return { gapMs: next.t - (lastOk?.t ?? from), ...(next.host ? { to: next.host } : {}) };
+}

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLabCluster, logTail, monotonicMs, serviceGap, type LabCluster } from './cluster.js';
+import { createLabCluster, failoverGap, logTail, monotonicMs, type LabCluster } from './cluster.js';
 import { netnsAvailable } from './netns.js';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,7 +44,7 @@ test('kill -9 of the active node: the service answers from another node, never f
     await c.crash(holder);
     const next = await c.waitForHolder({ among: c.hosts.filter((h) => h !== holder) });
     await c.waitFor('the client to be served by the new node', async () => prober.since(t0).some((p) => p.ok && p.host === next));
-    const gap = serviceGap(prober.probes, t0);
+    const gap = failoverGap(prober.probes, holder, t0);
     t.diagnostic(`service gap ${Math.round(gap.gapMs)} ms (${holder} → ${next})`);
     assert.ok(Number.isFinite(gap.gapMs));
     assert.ok(!prober.since(t0 + gap.gapMs + 100).some((p) => p.ok && p.host === holder), 'the crashed node no longer answers');
