@@ -45,7 +45,7 @@ export function unpackResourceStatus(cib: Cib, ws: WorkingSet, bans: PendingBan[
       const active = outcome.role !== 'Stopped';
       if (clone && !clone.unique) {
         let inst: SchedRsc | undefined;
-        if (active) inst = bindAnonymous(clone, base, node.name, boundTo, ws);
+        if (active) inst = bindAnonymous(clone, base, h.rsc, node.name, boundTo, ws);
         if (inst) applyOutcome(inst, node, outcome, ws, bans);
         else {
           clone.knownOn.add(node.name);
@@ -81,12 +81,21 @@ function firstInstanceOf(clone: SchedRsc, base: string): SchedRsc | undefined {
 }
 
 /** Pick the anonymous instance for history on a node: one already there, else a free one. */
-function bindAnonymous(clone: SchedRsc, base: string, node: string, boundTo: Map<SchedRsc, string>, ws: WorkingSet): SchedRsc | undefined {
+function bindAnonymous(clone: SchedRsc, base: string, recorded: string, node: string, boundTo: Map<SchedRsc, string>, ws: WorkingSet): SchedRsc | undefined {
   const memberOf = (inst: SchedRsc): SchedRsc | undefined => (inst.variant === 'primitive' ? (inst.baseId === base ? inst : undefined) : inst.children.find((m) => m.baseId === base));
   for (const inst of clone.children) {
     if (boundTo.get(inst) === node) {
       const m = memberOf(inst);
       if (m && !m.runningOn.includes(node)) return m;
+    }
+  }
+  // Keep the instance number the history was recorded under, when that instance is free.
+  const suffix = recorded.slice(base.length);
+  if (suffix.startsWith(':')) {
+    const same = clone.children.find((inst) => inst.id.endsWith(suffix) && !boundTo.has(inst) && !inst.orphan);
+    if (same) {
+      boundTo.set(same, node);
+      return memberOf(same);
     }
   }
   for (const inst of clone.children) {
