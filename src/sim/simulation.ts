@@ -31,6 +31,8 @@ export interface SimOptions {
   witness?: boolean;
   /** expected_votes for the quorum (default: the configured votes). */
   expectedVotes?: number;
+  /** Two-node wait_for_all (default true; false shows what it prevents). */
+  waitForAll?: boolean;
   /** Length of the fault phase in ms (default: drawn from 6-16 s). */
   faultMs?: number;
   /** After faults stop, the cluster must have a DC and every node caught up within this bound (ms). */
@@ -218,7 +220,7 @@ export class Simulation {
     const twoNode = o.nodes === 2 && !o.witness;
     this.opts = {
       timing: { ...DEFAULT_TIMING, maxBatch: 8, snapshotChunk: 24, ...o.timing },
-      quorum: { twoNode, waitForAll: true, ...(o.expectedVotes ? { expectedVotes: o.expectedVotes } : {}) },
+      quorum: { twoNode, waitForAll: o.waitForAll ?? true, ...(o.expectedVotes ? { expectedVotes: o.expectedVotes } : {}) },
       ...(o.plantedBug ? { plantedBug: o.plantedBug } : {}),
     };
     const members: Member[] = Array.from({ length: o.nodes }, (_, i) => ({ id: `n${i + 1}`, votes: 1 }));

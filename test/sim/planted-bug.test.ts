@@ -37,3 +37,12 @@ test('clocks drifting beyond the stated bound are caught (the lease assumption n
   // Within the bound, the same seeds are clean.
   for (let seed = 1; seed <= 100; seed++) assert.equal(runSeed({ seed, nodes: 3, clockDrift: 0.01 }).ok, true);
 });
+
+test('two_node without wait_for_all is unsafe, as documented: the simulator finds a violation', () => {
+  let caught: string | undefined;
+  for (let seed = 1; seed <= 300 && !caught; seed++) {
+    const r = runSeed({ seed, nodes: 2, waitForAll: false });
+    if (!r.ok) caught = r.violation?.invariant;
+  }
+  assert.ok(caught && ['election-safety', 'leader-completeness', 'state-machine-safety'].includes(caught), `caught: ${caught}`);
+});
