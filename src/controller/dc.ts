@@ -202,7 +202,6 @@ export function dcStep(state: DcState, input: DcInput): StepResult<DcState, DcOu
     case 'fence-confirmed':
       st.log('warn', `operator confirmed that ${input.node} is down`);
       nodeFenced(st, input.node, 'confirmed by the operator');
-      for (const a of s.transition?.actions ?? []) if (a.task === 'fence' && a.node === input.node && (a.state === 'waiting' || a.state === 'in-flight')) a.state = 'done';
       break;
   }
   housekeeping(st);
@@ -387,6 +386,7 @@ function nodeFenced(st: Step, node: string, how: string): void {
   st.propose({ kind: 'node-state', node, state: 'fenced', at });
   s.cib = applyUpdate(s.cib, { kind: 'node-state', node, state: 'fenced', at });
   st.log('info', `${node} ${how}: its resources can be recovered`);
+  for (const a of s.transition?.actions ?? []) if (a.task === 'fence' && a.node === node && (a.state === 'waiting' || a.state === 'in-flight')) a.state = 'done';
   st.markDirty(`${node} ${how}`);
 }
 
@@ -550,7 +550,7 @@ function plan(st: Step): boolean {
     st.log('info', `transition ${id}: ${probes.length} probe(s) (${reason})`);
     return true;
   }
-  const cib: Cib = { ...s.cib, status: { ...s.cib.status, haveQuorum: s.haveQuorum, dc: s.opts.self } };
+  const cib = schedulerView(s);
   let result: SchedulerResult;
   try {
     result = schedule(cib, Math.floor(st.now / 1000));
@@ -579,6 +579,30 @@ function plan(st: Step): boolean {
   st.out.push({ type: 'transition', id, phase: 'run', actions: actions.filter((a) => a.inGraph).length, summary });
   st.log('info', `transition ${id} (${reason}): ${summary.join('; ') || 'no changes'}`);
   return true;
+}
+
+/** Name of the stand-in fence device that tells the scheduler watchdog fencing is available. */
+export const WATCHDOG_DEVICE = 'vigil-watchdog-fencing';
+
+/**
+ * The CIB as the scheduler should see it: this partition's quorum and DC, and — when
+ * self-fencing is configured and no fence device is — watchdog fencing as a fence device (as
+ * Pacemaker registers fence_watchdog), never started, so that the scheduler manages resources
+ * and schedules fencing of unclean nodes; the DC carries that fencing out by waiting.
+ */
+export function schedulerView(s: DcState): Cib {
+  let config = s.cib.config;
+  const hasDevice = config.resources.some((r) => r.kind === 'primitive' && r.agent.class === 'stonith');
+  if (stonithEnabled(s.cib) && watchdogTimeout(s) !== undefined && !hasDevice) {
+    config = {
+      ...config,
+      resources: [...config.resources, {
+        kind: 'primitive', id: WATCHDOG_DEVICE, agent: { class: 'stonith', type: 'fence_watchdog' }, params: {},
+        meta: { 'target-role': 'Stopped' }, operations: [], utilization: {},
+      }],
+    };
+  }
+  return { ...s.cib, config, status: { ...s.cib.status, haveQuorum: s.haveQuorum, dc: s.opts.self } };
 }
 
 function probeActions(s: DcState, tid: number): GraphAction[] {
@@ -706,19 +730,36 @@ function dispatch(st: Step): void {
 function dispatchFence(st: Step, a: GraphAction): boolean {
   const s = st.s;
   const node = a.node ?? '';
+  const levels = fenceLevels(s.cib.config, node);
+  const wd = watchdogTimeout(s);
+  if (levels.length === 0 && wd === undefined) {
+    // Nothing can fence it: the operator has to (fence-confirmed). Until then its resources stay put.
+    if (!a.held) st.log('error', `no fence device can fence ${node}: confirm manually once it is down (vigil node confirm-down)`);
+    a.held = 'no fence device for this node';
+    return false;
+  }
   if (a.notBefore === undefined) {
-    const delay = s.opts.fenceDelayMs?.[node] ?? 0;
+    // The delay settles fence races between partitions; watchdog fencing cannot race.
+    const delay = levels.length ? s.opts.fenceDelayMs?.[node] ?? 0 : 0;
     const failedAt = s.fenceFailedAt.get(node);
     a.notBefore = Math.max(st.now + delay, failedAt !== undefined ? failedAt + s.opts.fenceRetryMs : 0);
   }
   if (st.now < a.notBefore) return false;
-  const levels = fenceLevels(s.cib.config, node);
   a.state = 'in-flight';
-  a.key = `${a.key ?? ''}:fence:${node}`;
-  a.deadline = st.now + s.opts.fenceTimeoutMs + s.opts.resultGraceMs;
   if (!s.unsafe.has(node)) s.unsafe.set(node, { since: st.now, reason: a.reason ?? 'fencing' });
-  st.out.push({ type: 'fence', request: { node, action: a.fenceType ?? 'reboot', levels, method: levels.length ? 'device' : 'watchdog', reason: a.reason ?? 'node is unclean', key: a.key, timeoutMs: s.opts.fenceTimeoutMs } });
-  st.log('warn', `fencing ${node} (${a.fenceType ?? 'reboot'}): ${a.reason ?? 'node is unclean'}`);
+  const u = s.unsafe.get(node)!;
+  if (levels.length === 0 && wd !== undefined) {
+    // Watchdog fencing: done when watchdogFencing declares the node self-fenced.
+    a.key = `watchdog:${node}:${u.since}`;
+    a.deadline = Math.max(st.now, u.since + wd) + s.opts.resultGraceMs;
+    if (u.asked) return true;
+    u.asked = true;
+  } else {
+    a.key = `${a.key ?? ''}:fence:${node}`;
+    a.deadline = st.now + s.opts.fenceTimeoutMs + s.opts.resultGraceMs;
+  }
+  st.out.push({ type: 'fence', request: { node, action: a.fenceType ?? 'reboot', levels, method: levels.length ? 'device' : 'watchdog', reason: a.reason ?? 'node is unclean', key: a.key, timeoutMs: levels.length ? s.opts.fenceTimeoutMs : wd ?? 0 } });
+  st.log('warn', `fencing ${node} (${levels.length ? a.fenceType ?? 'reboot' : 'watchdog'}): ${a.reason ?? 'node is unclean'}`);
   return true;
 }
 

@@ -177,8 +177,11 @@ describe('DC controller: fencing', () => {
     });
   }
 
-  it('without a device or watchdog the DC waits for the operator to confirm', () => {
-    const c = new MiniCluster(cibFromYaml(ONE('', 'enabled: true')), ['n1', 'n2', 'n3']);
+  it('without a device for the lost node (nor a watchdog) the DC waits for the operator to confirm', () => {
+    const onlyN1 = `enabled: true
+    devices:
+      - { device: fence-n1, agent: fence_vigil_lab, hosts: [n1] }`;
+    const c = new MiniCluster(cibFromYaml(ONE('', onlyN1)), ['n1', 'n2', 'n3']);
     c.runFor(5_000);
     const [home] = c.activeOn('db');
     const lostAt = c.now;

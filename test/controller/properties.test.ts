@@ -68,7 +68,9 @@ ${orders.map(([a, b]) => `  - { order: r${a}, then: r${b} }`).join('\n') || '  [
       (mode, count, crashAfter, fenceOutcomes, fenceDelay) => {
         const fencing = mode === 'device' ? `enabled: true
     devices:
-      - { device: fence-lab, agent: fence_vigil_lab }` : mode === 'watchdog' ? 'enabled: true\n    watchdog_timeout: 8s' : 'enabled: true';
+      - { device: fence-lab, agent: fence_vigil_lab }` : mode === 'watchdog' ? 'enabled: true\n    watchdog_timeout: 8s' : `enabled: true
+    devices:
+      - { device: fence-n1, agent: fence_vigil_lab, hosts: [n1] }`;
         const ids = Array.from({ length: count }, (_, i) => `r${i}`);
         const yaml = `
 cluster:
