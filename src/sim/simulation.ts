@@ -281,10 +281,12 @@ export class Simulation {
       this.stats.virtualMs = this.t;
       return { seed: this.o.seed, ok: true, stats: this.stats, timeline: this.timeline };
     } catch (err) {
-      if (!(err instanceof SimViolation)) throw err;
+      // An exception inside a state machine is a failure of this seed like any other: report it
+      // with the seed and its timeline rather than stopping the whole run.
+      const v: Violation = err instanceof SimViolation ? err.v : { invariant: 'exception', time: this.t, detail: err instanceof Error ? (err.stack ?? err.message) : String(err) };
       this.stats.virtualMs = this.t;
-      this.note('-', `VIOLATION ${err.v.invariant}: ${err.v.detail}`);
-      return { seed: this.o.seed, ok: false, violation: err.v, stats: this.stats, timeline: this.timeline };
+      this.note('-', `VIOLATION ${v.invariant}: ${v.detail}`);
+      return { seed: this.o.seed, ok: false, violation: v, stats: this.stats, timeline: this.timeline };
     }
   }
 
