@@ -279,7 +279,8 @@ function addOrder(b: Builder, first: SchedRsc, fa: OrderAction, then: SchedRsc, 
   }
   const fc = cloneOf(first) ?? (first.variant === 'clone' ? first : undefined);
   const tc = then.variant === 'clone' ? then : undefined;
-  const interleave = fc && tc && fc.variant === 'clone' && tc.interleave && first.variant === 'clone';
+  // clone-min on the first clone means "enough instances anywhere", so no per-node pairing.
+  const interleave = fc && tc && fc.variant === 'clone' && tc.interleave && first.variant === 'clone' && fc.cloneMin === 0;
   if (interleave && fc && tc) {
     // Interleaved clones: each then-instance depends only on the first-instance on its own node.
     for (const inst of tc.children) {
