@@ -3,7 +3,7 @@
  * coordination layer treats them as opaque payloads; the controller applies them to its Cib
  * (src/controller/cib-state.ts, `applyUpdate`).
  */
-import type { ClusterConfig, Constraint, OperationRecord } from '../model/cluster.js';
+import type { AgentRef, Attributes, ClusterConfig, Constraint, OperationRecord } from '../model/cluster.js';
 import type { NodeName, ResourceId } from '../model/ids.js';
 import type { EpochSeconds, Millis } from '../model/time.js';
 
@@ -18,8 +18,11 @@ export type NodeMembershipChange = 'joined' | 'left' | 'lost' | 'fenced' | 'uncl
 export type CibUpdate =
   /** Replace the whole configuration (an admin edit, an import). */
   | { kind: 'config'; config: ClusterConfig }
-  /** Record the result of an operation on a node (status section). */
-  | { kind: 'operation-result'; node: NodeName; rsc: ResourceId; record: OperationRecord }
+  /**
+   * Record the result of an operation on a node (status section). `agent` and `params` are
+   * remembered with the history (given with starts), so an orphan can still be stopped.
+   */
+  | { kind: 'operation-result'; node: NodeName; rsc: ResourceId; record: OperationRecord; agent?: AgentRef; params?: Attributes }
   /**
    * Set (value) or delete (null) a node attribute: transient (lifetime `reboot`, the default,
    * kept in the status and erased when the node leaves) or permanent (`forever`, in the

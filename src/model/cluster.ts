@@ -316,6 +316,8 @@ export interface ResourceHistory {
   agent?: AgentRef;
   /** Container for bundles/guests, when recorded. */
   container?: string;
+  /** Instance parameters it was last started with, so that it can still be stopped once it is no longer configured (an orphan). */
+  params?: Attributes;
   ops: OperationRecord[];
 }
 
