@@ -59,10 +59,15 @@ try {
     console.log(`trial ${String(trial).padStart(2)}: killed ${r.killed} -> ${r.newDc} DC with lease after ${r.failoverMs.toFixed(1)} ms (first pre-vote after ${r.detectMs?.toFixed(1) ?? '-'} ms)`);
     c.start(dc);
   }
+} catch (e) {
+  // Report why, with every node's state and log tail (waitFor's message), and the trials so far.
+  console.error(`dc-failover: ${(e as Error).message}`);
+  process.exitCode = 1;
 } finally {
   await c.destroy();
   for (const h of hogs) if (h.pid !== undefined && h.exitCode === null) process.kill(h.pid, 'SIGKILL');
 }
+if (results.length === 0) process.exit(1);
 const sorted = results.map((r) => r.failoverMs).sort((a, b) => a - b);
 const median = quantile(sorted, 0.5);
 const p99 = quantile(sorted, 0.99);

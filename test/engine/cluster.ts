@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -148,6 +148,10 @@ export class EngineCluster {
     writeFileSync(this.configPath, yaml);
   }
 
+  logFile(name: string): string {
+    return join(this.dir, `${name}.log`);
+  }
+
   stateDir(name: string): string {
     return join(this.dir, 'state', name);
   }
@@ -161,7 +165,10 @@ export class EngineCluster {
     const args = [VIGIL, sub, '--config', this.configPath, '--node', name, '--state-dir', this.stateDir(name), '--control', '--log-level', this.opts.logLevel ?? 'warn'];
     const pre = this.opts.launcher?.(name) ?? [];
     const argv = [...pre, process.execPath, ...args];
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', this.opts.logLevel ? 'inherit' : 'ignore'] });
+    // The engine's log (stderr) goes to a file per node, shown when a wait times out.
+    const log = openSync(this.logFile(name), 'a');
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', this.opts.logLevel ? 'inherit' : log] });
+    closeSync(log);
     const p = new EngineProc(name, child);
     this.procs.set(name, p);
     this.all.push(p);
@@ -238,8 +245,12 @@ export class EngineCluster {
   }
 
   describe(): string {
-    return [...this.procs.values()].map((p) =>
-      `  ${p.name} pid ${p.pid}${p.alive ? '' : ` exited(${p.exitCode})`} role ${p.role} term ${p.term} dc ${p.dc} lease ${p.leaseValid} quorate ${p.quorate} committed ${p.committed.size}`).join('\n');
+    return [...this.procs.values()].map((p) => {
+      const line = `  ${p.name} pid ${p.pid}${p.alive ? '' : ` exited(${p.exitCode})`} role ${p.role} term ${p.term} dc ${p.dc} lease ${p.leaseValid} quorate ${p.quorate} committed ${p.committed.size}`;
+      const f = this.logFile(p.name);
+      const tail = existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').slice(-4).filter((l) => l !== '') : [];
+      return [line, ...tail.map((l) => `      ${l.slice(0, 400)}`)].join('\n');
+    }).join('\n');
   }
 
   /** Kill every process this cluster started (by PID) and remove its directory. */
