@@ -4,7 +4,7 @@
  * so every node holds the same CIB; the scheduler reads it.
  */
 import type { CibUpdate } from '../coordination/cib-update.js';
-import type { Cib, ClusterConfig, NodeState, OperationRecord, Resource, ResourceHistory } from '../model/cluster.js';
+import type { AgentRef, Attributes, Cib, ClusterConfig, NodeState, OperationRecord, Resource, ResourceHistory } from '../model/cluster.js';
 import { INFINITY } from '../model/score.js';
 import { isFailure, lastFailureId, recordId } from './records.js';
 
@@ -22,7 +22,7 @@ export function applyUpdate(cib: Cib, update: CibUpdate): Cib {
     case 'config':
       return bump({ ...cib, config: update.config }, true);
     case 'operation-result':
-      return withNode(cib, update.node, (n) => ({ ...n, history: recordResult(n.history, update.rsc, update.record) }));
+      return withNode(cib, update.node, (n) => ({ ...n, history: recordResult(n.history, update.rsc, update.record, update.agent, update.params) }));
     case 'node-attribute':
       if (update.lifetime === 'forever') {
         return bump({ ...cib, config: { ...cib.config, nodes: cib.config.nodes.map((n) => (n.name === update.node ? { ...n, attributes: setAttr(n.attributes, update.name, update.value) } : n)) } }, true);
@@ -150,9 +150,11 @@ function nodeStateChange(n: NodeState, state: CibUpdate & { kind: 'node-state' }
  * (never replaced by an older call), failures also as `_last_failure_0`. A stop, promote or
  * demote cancels the recurring operations of the resource there, so their entries go.
  */
-export function recordResult(history: ResourceHistory[], rsc: string, record: OperationRecord): ResourceHistory[] {
+export function recordResult(history: ResourceHistory[], rsc: string, record: OperationRecord, agent?: AgentRef, params?: Attributes): ResourceHistory[] {
   const idx = history.findIndex((h) => h.rsc === rsc);
-  const h: ResourceHistory = idx >= 0 ? history[idx] : { rsc, ops: [] };
+  let h: ResourceHistory = idx >= 0 ? history[idx] : { rsc, ops: [] };
+  if (agent) h = { ...h, agent };
+  if (params) h = { ...h, params };
   let ops = h.ops.slice();
   const id = recordId(rsc, record.operation, record.intervalMs);
   const put = (r: OperationRecord): void => {

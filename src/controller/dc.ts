@@ -16,7 +16,7 @@ import { applyUpdate } from './cib-state.js';
 import { fenceLevels } from './fence-devices.js';
 import { isFailure, isProbe, parseTransitionKey, possiblyActive, transitionKey } from './records.js';
 import {
-  baseId, buildRequest, managed, monitorTargetRc, primitives, recurringMonitors, statusId, truthy, type PrimitiveInfo,
+  baseId, buildRequest, managed, monitorTargetRc, orphanInfo, primitives, recurringMonitors, statusId, truthy, type PrimitiveInfo,
 } from './resources.js';
 import type { ActionResult, DcInput, DcOptions, DcOutput, ExecuteRequest, StepResult } from './types.js';
 
@@ -294,10 +294,12 @@ function toRecord(node: string, r: ActionResult, now: number): OperationRecord {
 function recordResult(st: Step, node: string, r: ActionResult): boolean {
   const s = st.s;
   const rec = toRecord(node, r, st.now);
-  st.propose({ kind: 'operation-result', node, rsc: r.resource, record: rec });
+  const info = primitives(s.cib.config).get(baseId(r.resource));
+  // Starts (and probes) remember the agent and parameters, so an orphan can still be stopped.
+  const remember = info && r.intervalMs === 0 && (r.action === 'start' || r.action === 'monitor') ? { agent: info.primitive.agent, params: { ...info.primitive.params } } : {};
+  st.propose({ kind: 'operation-result', node, rsc: r.resource, record: rec, ...remember });
   const failed = isFailure(rec);
   if (!failed) return true;
-  const info = primitives(s.cib.config).get(baseId(r.resource));
   const opConf = info?.primitive.operations.find((o) => o.name === r.action && o.intervalMs === r.intervalMs);
   const onFail = opConf?.onFail ?? s.cib.config.opDefaults['on-fail'];
   const probe = isProbe(r.action, r.intervalMs);
@@ -770,11 +772,11 @@ function startedRole(s: DcState, a: GraphAction): Role {
 
 function dispatchOperation(st: Step, a: GraphAction, t: Transition, prims: Map<string, PrimitiveInfo>): boolean {
   const s = st.s;
-  const info = a.primitive ? prims.get(a.primitive) : undefined;
+  const info = (a.primitive ? prims.get(a.primitive) : undefined) ?? (a.task === 'stop' && a.node && a.resource ? orphanInfo(s, a.node, a.resource) : undefined);
   if (!info || !a.node || !a.resource) {
-    // Orphans (no longer configured) can only be stopped by their recorded agent; without it, skip.
+    // An orphan without a recorded agent cannot be stopped by us.
     a.state = 'failed';
-    st.log('warn', `cannot ${a.task} ${a.resource ?? '?'}: not in the configuration`);
+    st.log('error', `cannot ${a.task} ${a.resource ?? '?'} on ${a.node ?? '?'}: it is not configured and its agent was never recorded`);
     return true;
   }
   const action = a.task === 'probe' ? 'monitor' : a.task;

@@ -19,7 +19,7 @@
 import { OcfRc, OpStatus, type Cib, type Role } from '../model/cluster.js';
 import { parseDuration } from '../model/time.js';
 import { possiblyActive } from './records.js';
-import { baseId, buildRequest, managed, primitives, truthy, type PrimitiveInfo } from './resources.js';
+import { baseId, buildRequest, managed, orphanInfo, primitives, truthy, type PrimitiveInfo } from './resources.js';
 import type { ActionResult, NodeInput, NodeOptions, NodeOutput, StepResult } from './types.js';
 
 export type LocalRole = Role;
@@ -283,7 +283,7 @@ function runPolicy(st: Step, managedActive: Array<[string, LocalRole]>): void {
     const want = wanted(s, id, role);
     if (want === 'keep') continue;
     if (want === 'stop' && stopsBefore(s, id).some((d) => activeIds.has(d) && d !== baseId(id))) continue;
-    const info: PrimitiveInfo | undefined = prims.get(baseId(id));
+    const info: PrimitiveInfo | undefined = prims.get(baseId(id)) ?? orphanInfo(s, s.opts.self, id);
     if (!info) continue;
     const action = want === 'demote' ? 'demote' : 'stop';
     const key = `ls${++s.seq}:0:${OcfRc.Success}:${s.opts.self}`;

@@ -3,7 +3,7 @@
  * what an operation request for it looks like (timeout, meta), which recurring monitors follow a
  * start or promote, and which resources are managed.
  */
-import type { Attributes, ClusterConfig, Clone, OperationConfig, Primitive, Role } from '../model/cluster.js';
+import type { Attributes, Cib, ClusterConfig, Clone, OperationConfig, Primitive, Role } from '../model/cluster.js';
 import { OcfRc } from '../model/cluster.js';
 import { parseDuration } from '../model/time.js';
 import type { ExecuteRequest } from './types.js';
@@ -122,4 +122,12 @@ export function recurringMonitors(p: Primitive, role: Role): OperationConfig[] {
 
 export function monitorTargetRc(role: Role): number {
   return role === 'Promoted' ? OcfRc.RunningPromoted : OcfRc.Success;
+}
+
+/** A resource no longer configured, described by what its history remembers (agent, parameters). */
+export function orphanInfo(s: { cib: Cib }, node: string, resource: string): PrimitiveInfo | undefined {
+  const h = s.cib.status.nodes.find((n) => n.name === node)?.history.find((x) => x.rsc === resource);
+  if (!h?.agent) return undefined;
+  const id = baseId(resource);
+  return { primitive: { kind: 'primitive', id, agent: h.agent, params: { ...(h.params ?? {}) }, meta: {}, operations: [], utilization: {} }, top: id, meta: {} };
 }

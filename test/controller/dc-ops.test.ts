@@ -202,3 +202,19 @@ describe('DC controller: a new DC', () => {
     assert.ok(c.completed.some((d) => d.req.node === 'n3' && d.req.action === 'stop'), 'stopped where the old DC had started it');
   });
 });
+
+describe('DC controller: configuration changes', () => {
+  it('a resource removed from the configuration while running is stopped with its recorded agent and parameters', () => {
+    const yaml = SINGLE.replace('agent: builtin:dummy', 'agent: builtin:dummy\n    params: { state: /tmp/x }');
+    const c = new MiniCluster(cibFromYaml(yaml), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    assert.deepEqual(c.activeOn('app'), ['n2']);
+    const without = { ...c.cib.config, resources: [], constraints: [] };
+    c.input({ type: 'committed', now: c.now, update: { kind: 'config', config: without } });
+    c.runFor(5_000);
+    const stop = c.dispatched.find((d) => d.req.action === 'stop' && d.req.resource === 'app');
+    assert.ok(stop, 'orphan stopped');
+    assert.deepEqual([stop.req.agent, stop.req.params], [{ class: 'builtin', type: 'dummy' }, { state: '/tmp/x' }]);
+    assert.deepEqual(c.activeOn('app'), []);
+  });
+});
