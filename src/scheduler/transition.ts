@@ -27,6 +27,8 @@ export interface Action {
   dueTo?: string;
   blockedBy?: string;
   fenceType?: 'reboot' | 'off' | 'on';
+  /** The resource is unmanaged: this action is never scheduled, whatever the orderings say. */
+  frozen?: boolean;
 }
 
 export type EdgeFlag = 'implies_then' | 'implies_first' | 'runnable_left' | 'restart' | 'optional' | 'asymmetrical';
@@ -149,8 +151,9 @@ function primitiveActions(b: Builder, p: SchedRsc): void {
     }
   }
   const startOptional = next !== null && cur.includes(next) && !stops.some((s) => s.node === next && !s.optional);
-  let startRunnable = p.managed && nodeRunnable(ws, next, 'start');
-  const start = b.add({ task: 'start', rsc: p, node: next, optional: next === null || startOptional, runnable: startRunnable, pseudo: false });
+  // An unmanaged resource's start is never scheduled, but it does not block what is ordered after it.
+  let startRunnable = nodeRunnable(ws, next, 'start') && (p.managed || (!p.blocked && !p.failed));
+  const start = b.add({ task: 'start', rsc: p, node: next, optional: next === null || startOptional || !p.managed, runnable: startRunnable, pseudo: false, ...(p.managed ? {} : { frozen: true }) });
   if (next !== null && startRunnable && freezeBlocks(ws, p)) {
     start.runnable = false;
     startRunnable = false;
@@ -366,7 +369,7 @@ function propagate(b: Builder): void {
     for (const e of b.edges) {
       if (e.flags.has('implies_then') && sideRequired(e)) {
         for (const t of e.then) {
-          if (t.optional && (t.runnable || !e.flags.has('restart')) && t.node !== null) {
+          if (t.optional && !t.frozen && (t.runnable || !e.flags.has('restart')) && t.node !== null) {
             t.optional = false;
             t.dueTo ??= `required ${e.label}`;
             changed = true;
@@ -392,7 +395,7 @@ function propagate(b: Builder): void {
             if (!firstRunnable && t.runnable) { t.runnable = false; t.blockedBy ??= `unrunnable ${e.label}`; changed = true; }
           } else if (t.task === 'start' && t.optional && r.runningOn.length === 1 && r.runningOn[0] === t.node) {
             // Already running where it should: nothing to order.
-          } else if (firstRequired && t.optional) {
+          } else if (firstRequired && t.optional && !t.frozen) {
             t.optional = false;
             t.dueTo ??= `required ${e.label}`;
             changed = true;
@@ -414,7 +417,7 @@ function propagate(b: Builder): void {
       }
       if (e.flags.has('implies_first') && e.then.some((t) => !t.optional)) {
         for (const f of e.first) {
-          if (f.optional && f.node !== null) {
+          if (f.optional && !f.frozen && f.node !== null) {
             f.optional = false;
             const t0 = e.then.find((t) => !t.optional);
             f.dueTo ??= t0 ? `required ${t0.rsc?.id ?? ''} ${t0.task}` : undefined;
@@ -426,7 +429,7 @@ function propagate(b: Builder): void {
         for (const t of e.then) {
           if (t.node === null) continue;
           for (const f of e.first) {
-            if (!f.optional || f.node !== t.node) continue;
+            if (!f.optional || f.frozen || f.node !== t.node) continue;
             const recover = !t.optional;
             const shutdown = !t.runnable;
             if ((recover || shutdown) && (f.runnable || !t.optional)) {
