@@ -218,3 +218,35 @@ describe('DC controller: configuration changes', () => {
     assert.deepEqual(c.activeOn('app'), []);
   });
 });
+
+describe('DC controller: clean shutdown', () => {
+  it('a node asking to shut down is drained, then leaves without being fenced', () => {
+    const yaml = SINGLE.replace('fencing: { enabled: false }', 'fencing:\n    enabled: true\n    devices:\n      - { device: fence-lab, agent: fence_vigil_lab }');
+    const c = new MiniCluster(cibFromYaml(yaml), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    assert.deepEqual(c.activeOn('app'), ['n2']);
+    c.input({ type: 'committed', now: c.now, update: { kind: 'node-attribute', node: 'n2', name: 'shutdown', value: String(Math.floor(c.now / 1000)) } });
+    c.runFor(5_000);
+    assert.equal(c.activeOn('app').length, 1);
+    assert.notEqual(c.activeOn('app')[0], 'n2');
+    c.members = ['n1', 'n3'];
+    c.input({ type: 'membership', now: c.now, members: c.members, left: ['n2'] });
+    c.runFor(30_000);
+    assert.equal(c.fences.length, 0, 'a clean leave is not fenced');
+    assert.equal(c.dc.unsafe.size, 0);
+  });
+
+  it('a node that leaves "cleanly" with a resource still recorded active there is fenced first', () => {
+    const yaml = SINGLE.replace('fencing: { enabled: false }', 'fencing:\n    enabled: true\n    devices:\n      - { device: fence-lab, agent: fence_vigil_lab }');
+    const c = new MiniCluster(cibFromYaml(yaml), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    c.members = ['n1', 'n3'];
+    c.down.add('n2');
+    c.input({ type: 'membership', now: c.now, members: c.members, left: ['n2'] });
+    c.runFor(30_000);
+    const fence = c.fences.find((f) => f.req.node === 'n2');
+    assert.ok(fence, 'fenced: app may still run there');
+    const start = c.dispatched.find((d) => d.req.action === 'start' && d.req.node !== 'n2' && d.at >= fence.at);
+    assert.ok(start && start.at >= c.fencedAt.get('n2')!);
+  });
+});
