@@ -147,8 +147,11 @@ function makeOrphan(id: string, ws: WorkingSet, register = true): SchedRsc {
 
 function applyOutcome(r: SchedRsc, node: SchedNode, o: HistoryOutcome, ws: WorkingSet, bans: PendingBan[]): void {
   r.knownOn.add(node.name);
-  if (o.banNode) bans.push({ rsc: r, node: node.name, reason: o.banNode });
-  if (o.banAll) bans.push({ rsc: r, reason: o.banAll });
+  // Any instance of an anonymous clone would fail the same way there: ban the clone.
+  const anon = cloneOf(r);
+  const banned = anon && !anon.unique ? anon : r;
+  if (o.banNode) bans.push({ rsc: banned, node: node.name, reason: `${o.banNode} of ${r.id}` });
+  if (o.banAll) bans.push({ rsc: banned, reason: `${o.banAll} of ${r.id}` });
   if (o.failureIgnored) r.failureIgnored = true;
   if (o.role === 'Stopped') return;
   if (!r.runningOn.includes(node.name)) r.runningOn.push(node.name);
