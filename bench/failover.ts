@@ -15,7 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLabCluster, failoverGap, monotonicMs, serviceGap, ROOT, WEB_PORT, type LabCluster, type Probe } from '../test/lab/cluster.js';
+import { createLabCluster, failoverGap, logTail, monotonicMs, serviceGap, ROOT, WEB_PORT, type LabCluster, type Probe } from '../test/lab/cluster.js';
 import { createLab, netnsAvailable } from '../test/lab/netns.js';
 
 const argv = process.argv.slice(2);
@@ -41,9 +41,9 @@ async function vigilKillTrials(c: LabCluster, trials: number): Promise<Trial[]> 
   const out: Trial[] = [];
   const prober = await c.startProber(20);
   for (let i = 0; i < trials; i++) {
+    // Everyone online, nothing in flight, and the client served by the holder before the crash.
+    await c.settled();
     const holder = await c.waitForHolder({ timeoutMs: 60_000 });
-    // Everyone online and the client served by the holder before the crash.
-    await c.waitFor('all nodes online', async () => (await c.status(holder)).nodes.every((n) => n.state === 'online'), 60_000);
     await c.waitFor('the client to be served', async () => prober.since(monotonicMs() - 300).some((p) => p.ok && p.host === holder), 30_000);
     const dc = (await c.status(holder)).dc;
     await sleep(300);
@@ -55,6 +55,8 @@ async function vigilKillTrials(c: LabCluster, trials: number): Promise<Trial[]> 
     const { gapMs } = failoverGap(prober.probes, holder, t0);
     out.push({ from: holder, to: next, wasDc: dc === holder, gapMs });
     console.log(`kill ${String(i + 1).padStart(2)}/${trials}: ${holder}${dc === holder ? ' (DC)' : ''} → ${next}: gap ${round(gapMs)} ms`);
+    // Bring it back only once the cluster has fenced it (a power switch would not let it up before).
+    await c.waitFor(`${holder} fenced`, async () => (await c.status(next)).nodes.find((n) => n.name === holder)?.state === 'offline', 30_000);
     await c.revive(holder);
     await c.start(holder);
     await c.waitFor(`${holder} to rejoin`, async () => (await c.status(next)).nodes.find((n) => n.name === holder)?.state === 'online', 60_000);
@@ -68,6 +70,7 @@ async function moveTrials(c: LabCluster, moves: number): Promise<Array<{ switchM
   const out: Array<{ switchMs: number; gapMs: number }> = [];
   const prober = await c.startProber(20);
   for (let i = 0; i < moves; i++) {
+    await c.settled();
     const holder = await c.waitForHolder({ timeoutMs: 60_000 });
     await c.waitFor('the client to be served', async () => prober.since(monotonicMs() - 300).some((p) => p.ok && p.host === holder), 30_000);
     const target = c.hosts.filter((h) => h !== holder)[i % (c.hosts.length - 1)];
@@ -173,6 +176,10 @@ try {
   kills = await vigilKillTrials(c, TRIALS);
   moves = await moveTrials(c, MOVES);
   await c.observer.stop();
+} catch (e) {
+  for (const h of c.hosts) console.error(`--- ${h} (log tail)\n${logTail(c, h, 80)}`);
+  if (c.observer.overlaps.length) console.error(`overlaps: ${JSON.stringify(c.observer.overlaps.slice(0, 10))}`);
+  throw e;
 } finally {
   await c.destroy();
 }

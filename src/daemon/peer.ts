@@ -54,9 +54,9 @@ export class PeerChannel {
     private readonly log: Logger,
   ) {}
 
-  /** Listen on this node's own addresses (one per link). */
+  /** Listen on this node's own addresses (one per link); none known (Heartbeat ucast): on all. */
   async listen(addresses: string[], port: number, handler: PeerHandler): Promise<void> {
-    for (const addr of addresses) {
+    for (const addr of addresses.length > 0 ? addresses : ['0.0.0.0']) {
       const server = createServer((req, res) => void this.serve(req, res, handler));
       server.keepAliveTimeout = 5000;
       await new Promise<void>((resolve, reject) => {
@@ -79,24 +79,25 @@ export class PeerChannel {
     let last: Error = new PeerError(`no address for ${node}`);
     for (const address of peer.addresses) {
       try {
-        return await this.callAt<T>(address, peer.port, method, body, timeoutMs);
+        return await this.callAt<T>(node, address, peer.port, method, body, timeoutMs);
       } catch (e) {
         last = e as Error;
-        if (e instanceof PeerError && e.remoteCode !== undefined) throw e; // it answered: do not retry
+        // It answered: do not retry elsewhere, unless the address belonged to another node.
+        if (e instanceof PeerError && e.remoteCode !== undefined && e.remoteCode !== 'wrong-node') throw e;
       }
     }
     throw last;
   }
 
-  private callAt<T>(address: string, port: number, method: string, body: unknown, timeoutMs: number): Promise<T> {
+  private callAt<T>(to: string, address: string, port: number, method: string, body: unknown, timeoutMs: number): Promise<T> {
     const text = JSON.stringify(body ?? null);
     const time = String(Date.now());
     const nonce = randomBytes(12).toString('hex');
-    const sig = mac(this.keys, [this.cluster, this.self, method, time, nonce, text]);
+    const sig = mac(this.keys, [this.cluster, this.self, to, method, time, nonce, text]);
     return new Promise<T>((resolve, reject) => {
       const req = httpRequest({
         host: address, port, method: 'POST', path: `/${method}`, timeout: timeoutMs,
-        headers: { 'content-type': 'application/json', 'x-vigil-node': this.self, 'x-vigil-time': time, 'x-vigil-nonce': nonce, 'x-vigil-mac': sig },
+        headers: { 'content-type': 'application/json', 'x-vigil-node': this.self, 'x-vigil-to': to, 'x-vigil-time': time, 'x-vigil-nonce': nonce, 'x-vigil-mac': sig },
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -135,15 +136,17 @@ export class PeerChannel {
     }
     const text = Buffer.concat(chunks).toString('utf8');
     const from = String(req.headers['x-vigil-node'] ?? '');
+    const to = String(req.headers['x-vigil-to'] ?? '');
     const time = String(req.headers['x-vigil-time'] ?? '');
     const method = (req.url ?? '/').slice(1);
-    const expected = mac(this.keys, [this.cluster, from, method, time, nonce, text]);
+    const expected = mac(this.keys, [this.cluster, from, to, method, time, nonce, text]);
     if (!sameMac(String(req.headers['x-vigil-mac'] ?? ''), expected) || !this.peers.some((p) => p.node === from)) {
       this.counters.forged++;
       this.log.warn({ from, remote: req.socket.remoteAddress }, 'peer request with a bad signature dropped');
       res.writeHead(403).end();
       return;
     }
+    if (to !== this.self) { reply(200, { ok: false, error: `this is ${this.self}, not ${to}`, code: 'wrong-node' }); return; }
     const now = Date.now();
     if (!(Math.abs(now - Number(time)) <= MAX_SKEW_MS)) { this.counters.stale++; reply(400, { ok: false, error: 'stale request (clocks more than 30 s apart?)' }); return; }
     if (this.seen.has(nonce)) { this.counters.replayed++; reply(400, { ok: false, error: 'replayed request' }); return; }

@@ -105,8 +105,11 @@ export class Vigild {
     });
     const keys = loadAuthkeyFile(s.transport.authkeyFile, { format: s.transport.keyFormat }).keys;
     const port = s.transport.links[0]?.port ?? 694;
+    // Heartbeat's ucast lines name addresses, not nodes: a node without addresses is tried at
+    // every configured peer address (the request names its target; others refuse it).
+    const anyPeer = [...new Set(s.transport.links.flatMap((l) => l.peers))];
     this.peer = new PeerChannel(o.node, s.clusterName, keys,
-      s.nodes.filter((n) => n.name !== o.node).map((n) => ({ node: n.name, addresses: n.addresses, port })), this.log);
+      s.nodes.filter((n) => n.name !== o.node).map((n) => ({ node: n.name, addresses: n.addresses.length > 0 ? n.addresses : anyPeer, port })), this.log);
     this.ctl = new ControllerHost({
       self: o.node,
       deadtimeMs: s.membership.deadtimeMs,
@@ -179,6 +182,7 @@ export class Vigild {
 
   private warn(msg: string): void {
     this.warnings.push(msg);
+    if (this.warnings.length > 20) this.warnings.splice(0, this.warnings.length - 20);
     this.log.warn(msg);
   }
 
@@ -241,6 +245,11 @@ export class Vigild {
     });
     e.on('dc', ({ dc }) => this.ctl.nodeInput({ type: 'dc-changed', now: Date.now(), dc }));
     e.on('peer', (p) => {
+      if (p.event === 'down' && !this.settings.fencing.enabled && this.settings.quorum.twoNode) {
+        // Heartbeat v1 semantics (no fencing): the survivor takes over as if the peer were fenced.
+        this.warn(`${p.peer} is gone and fencing is disabled: taking over without fencing it (split-brain is possible)`);
+        this.engine.fenced(p.peer);
+      }
       this.ctl.dcInput({ type: 'membership', now: Date.now(), members: this.members() });
       if (p.event === 'up' || p.event === 'recovered' || p.event === 'restarted') this.announceAddresses(`peer ${p.peer} ${p.event}`);
     });

@@ -33,6 +33,8 @@ export interface LabClusterOptions {
   clusterExtra?: string;
   prefix?: string;
   logLevel?: string;
+  /** Run from Heartbeat v1 files instead of vigil.yaml: haresources lines, auto_failback. */
+  heartbeat?: { haresources: (c: { vip: string; hosts: string[] }) => string; autoFailback: boolean };
 }
 
 export interface Probe { t: number; ok: boolean; host?: string; error?: string }
@@ -49,6 +51,8 @@ export interface LabCluster {
   /** Start vigild on a host (recorded in the lab's pid dir). */
   start(host: string): Promise<ChildProcess>;
   startAll(): Promise<void>;
+  /** Wait until every node is online as the DC sees it and its last transition completed. */
+  settled(): Promise<void>;
   /** The crash of DESIGN.md: kill -9 of everything on the host and its links down. */
   crash(host: string): Promise<void>;
   /** Ready a crashed host for a restart: VIP removed, links up. */
@@ -96,8 +100,6 @@ constraints:
   - colocation: vip
     with: web
     score: INFINITY
-  - order: web
-    then: vip
 defaults:
   resources: { resource-stickiness: 100 }
 `;
@@ -132,8 +134,20 @@ ${hosts.map((h) => `    - { name: ${h}, addresses: [${Array.from({ length: links
 ${Array.from({ length: links }, () => '    - { transport: unicast, port: 694 }').join('\n')}
 ${fencingYaml}${o.clusterExtra ?? ''}
 ${(o.resourcesYaml ?? defaultResources)({ vip, webCommand, hosts })}`;
-    const configFile = join(dir, 'vigil.yaml');
+    let configFile = join(dir, 'vigil.yaml');
     writeFileSync(configFile, yaml);
+    if (o.heartbeat) {
+      // An /etc/ha.d as Heartbeat v1 had it: the same three files on every node.
+      configFile = join(dir, 'ha.d');
+      mkdirSync(configFile, { recursive: true });
+      writeFileSync(join(configFile, 'ha.cf'), [
+        'keepalive 250ms', 'warntime 750ms', 'deadtime 1', 'initdead 10', 'udpport 694',
+        ...hosts.map((h) => `ucast eth0 ${lab.address(h)}`),
+        `node ${hosts.join(' ')}`, `auto_failback ${o.heartbeat.autoFailback ? 'on' : 'off'}`, '',
+      ].join('\n'));
+      writeFileSync(join(configFile, 'authkeys'), `auth 1\n1 sha1 ${randomBytes(16).toString('hex')}\n`, { mode: 0o600 });
+      writeFileSync(join(configFile, 'haresources'), o.heartbeat.haresources({ vip, hosts }));
+    }
     const hostDir = (h: string): string => join(dir, h);
     for (const h of hosts) mkdirSync(hostDir(h), { recursive: true });
 
@@ -165,8 +179,17 @@ ${(o.resourcesYaml ?? defaultResources)({ vip, webCommand, hosts })}`;
       lab, hosts, vip, configFile, dir, hostDir,
       async start(h) {
         const hd = hostDir(h);
-        return lab.spawn(h, 'vigild', [process.execPath, VIGIL_BIN, 'start', '--foreground', '--config', configFile, '--node', h,
+        return lab.spawn(h, 'vigild', [process.execPath, VIGIL_BIN, 'start', '--foreground', o.heartbeat ? '--ha-dir' : '--config', configFile, '--node', h,
           '--state-dir', join(hd, 'state'), '--runtime-dir', join(hd, 'run'), '--log-file', join(hd, 'vigild.log'), '--log-level', o.logLevel ?? 'info']);
+      },
+      async settled() {
+        // Every node online in the DC's view, and its last transition complete.
+        return cluster.waitFor('the cluster to settle', async () => {
+          const any = await cluster.status(hosts.find((h) => existsSync(socketPath(join(hostDir(h), 'run'))))!);
+          if (!any.dc) return false;
+          const s = await cluster.status(any.dc);
+          return s.isDc && s.nodes.every((n) => n.state === 'online') && (s.transition?.complete ?? false);
+        }, 60_000).then(() => undefined);
       },
       async startAll() {
         for (const h of hosts) await cluster.start(h);
