@@ -307,7 +307,7 @@ function addOrder(b: Builder, first: SchedRsc, fa: OrderAction, then: SchedRsc, 
   if (fs.actions.length === 0) {
     // Nothing to wait for: a stopped first that will not start blocks a mandatory then-start.
     if (flags.includes('runnable_left') || (flags.includes('asymmetrical') && ta === 'start')) {
-      thenActs = thenActs.filter((a) => a.node !== null && (!flags.includes('asymmetrical') || a.rsc?.runningOn.length === 0));
+      thenActs = thenActs.filter((a) => a.node !== null && (!flags.includes('asymmetrical') || !(a.optional && a.rsc?.runningOn.length === 1 && a.rsc.runningOn[0] === a.node)));
       for (const a of thenActs) if (a.runnable) { a.runnable = false; a.blockedBy = `unrunnable ${first.id} ${fa}`; }
     }
     return;
@@ -391,10 +391,10 @@ function propagate(b: Builder): void {
         for (const t of e.then) {
           const r = t.rsc;
           if (!r || t.node === null) continue;
-          if (r.runningOn.length === 0 && t.task === 'start') {
-            if (!firstRunnable && t.runnable) { t.runnable = false; t.blockedBy ??= `unrunnable ${e.label}`; changed = true; }
-          } else if (t.task === 'start' && t.optional && r.runningOn.length === 1 && r.runningOn[0] === t.node) {
-            // Already running where it should: nothing to order.
+          if (t.task === 'start' && t.optional && r.runningOn.length === 1 && r.runningOn[0] === t.node) {
+            // Already running where it should and not restarting: nothing to order.
+          } else if (t.task === 'start' && !firstRunnable) {
+            if (t.runnable) { t.runnable = false; t.blockedBy ??= `unrunnable ${e.label}`; changed = true; }
           } else if (firstRequired && t.optional && !t.frozen) {
             t.optional = false;
             t.dueTo ??= `required ${e.label}`;
