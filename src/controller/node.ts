@@ -44,6 +44,7 @@ export interface NodeControllerState {
   selfFenced: boolean;
   seq: number;
   warned: boolean;
+  warnedTiming: boolean;
 }
 
 function watchdogTimeout(s: NodeControllerState): number | undefined {
@@ -82,7 +83,7 @@ function refreshFromCib(s: NodeControllerState): void {
 export function createNodeController(opts: NodeOptions, cib: Cib, now: number): NodeControllerState {
   const s: NodeControllerState = {
     opts, cib, startedAt: now, lastContact: null, dc: null, quorate: false, active: new Map(), localKnown: new Set(),
-    busy: new Map(), watchdog: undefined, selfFenced: false, seq: 0, warned: false,
+    busy: new Map(), watchdog: undefined, selfFenced: false, seq: 0, warned: false, warnedTiming: false,
   };
   refreshFromCib(s);
   return s;
@@ -238,6 +239,10 @@ function evaluate(st: Step): void {
     s.quorate = false;
     st.out.push({ type: 'quorum', have: false });
     st.log('warn', `no contact with a quorate DC for ${now - since} ms: applying no-quorum-policy=${policy(s.cib)}`);
+  }
+  if (wd !== undefined && wd <= s.opts.deadtimeMs && !s.warnedTiming) {
+    s.warnedTiming = true;
+    st.log('warn', `watchdog-timeout (${wd} ms) is not longer than deadtime (${s.opts.deadtimeMs} ms): this node will self-fence on any loss of quorum before it can stop anything; make it deadtime plus the time stops take, with a margin`);
   }
   const maintenance = inMaintenance(s);
   const managedActive = [...s.active].filter(([id]) => isManaged(s, id));

@@ -7,11 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { createNodeController, nodeStep, type NodeControllerState } from '../../src/controller/node.js';
 import { OpStatus } from '../../src/model/cluster.js';
 import { MiniCluster, cibFromYaml } from './harness.js';
 
-const YAML = (policy: string) => `
+const YAML = (policy: string, wdMs = 5000) => `
 cluster:
   name: t
   nodes:
@@ -21,7 +22,7 @@ cluster:
   no_quorum_policy: ${policy}
   fencing:
     enabled: true
-    watchdog_timeout: 5s
+    watchdog_timeout: ${wdMs}ms
 resources:
   - group: web
     members:
@@ -33,14 +34,18 @@ constraints:
 
 interface Outcome { overlap: number; selfFencedAt?: number; recoveredAt?: number; partitionAt: number }
 
-function partition(policy: string, stopMs: number, skipWatchdogWait: boolean): Outcome {
-  const DEADTIME = 1000;
-  const c = new MiniCluster(cibFromYaml(YAML(policy)), ['n1', 'n2', 'n3'], { dc: { skipWatchdogWait } });
+interface Shape { deadtimeMs?: number; watchdogMs?: number; contactEveryMs?: number; detectExtraMs?: number; partitionAfterMs?: number }
+
+function partition(policy: string, stopMs: number, skipWatchdogWait: boolean, shape: Shape = {}): Outcome {
+  const DEADTIME = shape.deadtimeMs ?? 1000;
+  const c = new MiniCluster(cibFromYaml(YAML(policy, shape.watchdogMs)), ['n1', 'n2', 'n3'], { dc: { skipWatchdogWait } });
   c.runFor(5_000);
   assert.deepEqual(c.activeOn('vip'), ['n2']);
   let node: NodeControllerState = createNodeController({ self: 'n2', deadtimeMs: DEADTIME }, c.cib, c.now);
   const pendingStops: Array<{ at: number; resource: string; action: string; userData: string }> = [];
-  const out: Outcome = { overlap: 0, partitionAt: c.now + 2_000 };
+  const out: Outcome = { overlap: 0, partitionAt: c.now + (shape.partitionAfterMs ?? 2_000) };
+  const every = shape.contactEveryMs ?? 50;
+  let lastContact = -Infinity;
   const feed = (input: Parameters<typeof nodeStep>[1]): void => {
     const r = nodeStep(node, input);
     node = r.state;
@@ -52,8 +57,8 @@ function partition(policy: string, stopMs: number, skipWatchdogWait: boolean): O
   let lost = false;
   for (let t = c.now; t < out.partitionAt + 30_000; t += 50) {
     c.runUntil(t);
-    if (t < out.partitionAt) feed({ type: 'dc-contact', now: t, dc: 'n1' });
-    else if (!lost && t >= out.partitionAt + DEADTIME) {
+    if (t < out.partitionAt && t - lastContact >= every) { lastContact = t; feed({ type: 'dc-contact', now: t, dc: 'n1' }); }
+    else if (!lost && t >= out.partitionAt + DEADTIME + (shape.detectExtraMs ?? 0)) {
       // The DC's membership declares n2 dead after deadtime of silence; its requests no longer arrive.
       lost = true;
       c.down.add('n2');
@@ -100,3 +105,23 @@ describe('self-fencing contract (DC and partitioned node together)', () => {
     assert.ok(o.overlap > 0, 'the overlap this test exists to detect');
   });
 });
+
+describe('self-fencing contract: properties', () => {
+  it('whatever the policy, stop times, timings and partition moment, the group never runs twice', () => {
+    fc.assert(fc.property(
+      fc.constantFrom('stop', 'demote', 'freeze', 'ignore', 'suicide'),
+      fc.oneof(fc.integer({ min: 50, max: 3_000 }), fc.constant(600_000)),
+      fc.integer({ min: 500, max: 3_000 }),
+      fc.integer({ min: 2_000, max: 9_000 }),
+      fc.integer({ min: 50, max: 400 }),
+      fc.integer({ min: 0, max: 1_000 }),
+      fc.integer({ min: 0, max: 3_000 }),
+      (policy, stopMs, deadtimeMs, watchdogMs, contactEveryMs, detectExtraMs, partitionAfterMs) => {
+        const o = partition(policy, stopMs, false, { deadtimeMs, watchdogMs, contactEveryMs, detectExtraMs, partitionAfterMs });
+        assert.equal(o.overlap, 0);
+        assert.ok(o.recoveredAt !== undefined, 'recovered once the wait is over');
+      },
+    ), { numRuns: 25 });
+  });
+});
+
