@@ -140,8 +140,7 @@ export function transitionSummary(ws: WorkingSet, t: Transition): Array<SummaryE
       const demote = acts(t, p, 'demote', next)[0];
       const roleHere = p.roleOn.get(next) ?? 'Started';
       if (stop && !stop.optional && startNeeded) {
-        const failed = p.failedOn.has(next);
-        entry(failed ? 'recover' : 'restart', next, next, roleHere, nextRole, !start?.runnable || !stop.runnable, start?.dueTo ?? null);
+        entry(p.failed ? 'recover' : 'restart', next, next, roleHere, nextRole, !start?.runnable || !stop.runnable, start?.dueTo ?? null);
       } else if (promote && !promote.optional && roleHere !== 'Promoted') {
         entry('promote', next, next, roleHere, 'Promoted', !promote.runnable, promote.blockedBy ?? null);
       } else if (demote && !demote.optional && nextRole !== 'Promoted') {
@@ -151,10 +150,9 @@ export function transitionSummary(ws: WorkingSet, t: Transition): Array<SummaryE
     }
     // Moving.
     if (!start) continue;
-    const failed = p.failedOn.has(cur);
     const stop = acts(t, p, 'stop', cur)[0];
     const blocked = !start.runnable || (!!stop && !stop.runnable);
-    entry(failed ? 'recover' : 'move', cur, next, curRole, nextRole, blocked, start.blockedBy ?? null);
+    entry(p.failed ? 'recover' : 'move', cur, next, curRole, nextRole, blocked, start.blockedBy ?? null);
   }
   return out;
 }
