@@ -26,7 +26,7 @@ function stripInstance(id: string): string {
 export function unpackResourceStatus(cib: Cib, ws: WorkingSet, bans: PendingBan[]): void {
   // Primitives inside clones, indexed by their configured id.
   const cloned = new Map<string, SchedRsc>();
-  for (const r of ws.resources) if (r.variant === 'clone') for (const p of allPrimitivesConfigured(r)) cloned.set(p, r);
+  for (const r of ws.resources) if (r.variant === 'clone') for (const p of allPrimitivesConfigured(r, ws)) cloned.set(p, r);
   // Anonymous clone instance (top of instance) → node it is bound to.
   const boundTo = new Map<SchedRsc, string>();
 
@@ -66,10 +66,10 @@ export function unpackResourceStatus(cib: Cib, ws: WorkingSet, bans: PendingBan[
   }
 }
 
-function allPrimitivesConfigured(clone: SchedRsc): string[] {
-  const first = clone.children[0];
-  if (!first) return [];
-  return first.variant === 'primitive' ? [first.baseId] : first.children.map((c) => c.baseId);
+function allPrimitivesConfigured(clone: SchedRsc, ws: WorkingSet): string[] {
+  const cfg = ws.configById.get(clone.id);
+  if (!cfg || cfg.kind !== 'clone') return [];
+  return cfg.child.kind === 'primitive' ? [cfg.child.id] : cfg.child.members.map((m) => m.id);
 }
 
 function firstInstanceOf(clone: SchedRsc, base: string): SchedRsc | undefined {
@@ -104,11 +104,9 @@ function bindAnonymous(clone: SchedRsc, base: string, recorded: string, node: st
     return memberOf(inst);
   }
   // More active copies than clone-max: an orphan instance, to be stopped.
-  const first = clone.children[0];
-  if (!first) return undefined;
   const cfg = ws.configById.get(clone.id);
   if (!cfg || cfg.kind !== 'clone') return undefined;
-  const inst = cloneInstance(cfg.child, clone.children.length, clone.children[0].variant === 'primitive' ? clone.children[0].meta : clone.children[0].meta, clone, ws);
+  const inst = cloneInstance(cfg.child, clone.children.length, { ...ws.rscDefaults, ...clone.meta }, clone, ws);
   markOrphan(inst);
   clone.children.push(inst);
   boundTo.set(inst, node);
@@ -191,7 +189,7 @@ function applyOutcome(r: SchedRsc, node: SchedNode, o: HistoryOutcome, ws: Worki
         r.failedOn.add(node.name);
     }
   }
-  if (o.stopFailed && !r.failedOn.has(node.name)) {
+  if (o.stopFailed && !node.unclean && !r.failedOn.has(node.name)) {
     r.failed = true;
     r.failedOn.add(node.name);
   }

@@ -150,6 +150,17 @@ export function transitionSummary(ws: WorkingSet, t: Transition): Array<SummaryE
     }
     // Moving.
     if (!start) continue;
+    const anonClone = cloneOf(p);
+    if (anonClone && !anonClone.unique) {
+      // An anonymous instance does not move: one copy stops here, another starts there.
+      for (const n of p.runningOn) {
+        const stop = acts(t, p, 'stop', n)[0];
+        if (stop && !stop.optional) entry('stop', n, null, p.roleOn.get(n) ?? 'Started', 'Stopped', !stop.runnable, stop.reasons[0] ?? null);
+      }
+      if (nextRole === 'Promoted' && promote && !promote.optional) entry('promote', null, next, 'Stopped', 'Promoted', !start.runnable || !promote.runnable, null);
+      else entry('start', null, next, null, null, !start.runnable, start.blockedBy ?? null);
+      continue;
+    }
     const stop = acts(t, p, 'stop', cur)[0];
     const blocked = !start.runnable || (!!stop && !stop.runnable);
     entry(p.failed ? 'recover' : 'move', cur, next, curRole, nextRole, blocked, start.blockedBy ?? null);

@@ -415,7 +415,8 @@ function propagate(b: Builder): void {
           }
         }
       }
-      if (e.flags.has('implies_first') && e.then.some((t) => !t.optional)) {
+      // A needed then-action makes a clone's first-action needed as a whole, not every instance's.
+      if (e.flags.has('implies_first') && !(e.firstMode === 'any' && e.first.length > 1) && e.then.some((t) => !t.optional)) {
         for (const f of e.first) {
           if (f.optional && !f.frozen && f.node !== null) {
             f.optional = false;
