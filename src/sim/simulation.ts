@@ -182,8 +182,8 @@ export class Simulation {
   private readonly blocked = new Map<string, number>();
   /** Blocks of one link (ring) between two nodes: `a>b@ring`. Only heartbeats use single rings. */
   private readonly blockedRings = new Map<string, number>();
-  /** Last real time a heartbeat from a reached b (any ring): `a>b`. */
-  private readonly lastHeartbeat = new Map<string, number>();
+  /** Last real time a heartbeat from node a reached node b (any ring), at [a * N + b]. */
+  private lastHeartbeat = new Float64Array(0);
   private readonly membership: boolean;
   private readonly lossLevels = new Map<number, number>();
   private readonly jitterLevels = new Map<number, number>();
@@ -196,7 +196,8 @@ export class Simulation {
   /** Term of the leader under which each index was first seen committed. */
   private readonly commitTerm: number[] = [0];
   private readonly leadersByTerm = new Map<number, NodeId>();
-  private readonly lastDelivered = new Map<string, number>();
+  /** Last real time a coordination message from node a was processed by node b, at [a * N + b]. */
+  private lastDelivered = new Float64Array(0);
   /** fenced node -> the node that fenced it (its vote is held until it is heard from). */
   private readonly fencedBy = new Map<NodeId, NodeId>();
   private proposals = 0;
@@ -239,6 +240,9 @@ export class Simulation {
       this.nodes.push(n);
       this.byId.set(m.id, n);
     });
+    const N = this.nodes.length;
+    this.lastDelivered = new Float64Array(N * N).fill(-Infinity);
+    this.lastHeartbeat = new Float64Array(N * N).fill(-Infinity);
     this.faultEnd = o.faultMs ?? this.rng.range(6000, 16000);
     this.settleMs = o.settleMs ?? 10_000;
     this.proposalGapMs = this.rng.pick([300, 1000, 3000, 6000]);
@@ -309,7 +313,7 @@ export class Simulation {
         if (!n || !n.alive) { this.stats.dropped++; return; }
         if (n.paused) { n.backlog.push(ev); return; }
         if (this.isBlocked(ev.m.from, ev.m.to)) { this.stats.dropped++; return; }
-        this.lastDelivered.set(`${ev.m.from}>${ev.m.to}`, this.t);
+        this.lastDelivered[(this.byId.get(ev.m.from) as SimNode).idx * this.nodes.length + n.idx] = this.t;
         if (this.fencedBy.get(ev.m.from) === ev.m.to) this.fencedBy.delete(ev.m.from);
         if (this.record && (this.verbose || !isHeartbeat(ev.m))) this.note(n.id, `recv ${describe(ev.m)}`);
         this.feed(n, { type: 'message', now: this.local(n), message: ev.m });
@@ -369,10 +373,10 @@ export class Simulation {
         if (!n.alive || !n.mem) return;
         if (n.paused) { n.backlog.push(ev); return; }
         const from = this.nodes[ev.from].id;
-        if (this.isBlocked(from, n.id) || (this.blockedRings.get(`${from}>${n.id}@${ev.link}`) ?? 0) > 0) return;
+        if (this.isBlocked(from, n.id) || this.ringBlocked(from, n.id, ev.link)) return;
         // Silence is judged before this heartbeat counts (the layer ages first, then hears).
         this.feedMembership(n, { kind: 'heartbeat', now: this.local(n), from, link: ev.link, incarnation: ev.inc });
-        this.lastHeartbeat.set(`${from}>${n.id}`, this.t);
+        this.lastHeartbeat[ev.from * this.nodes.length + n.idx] = this.t;
         return;
       }
       case 'mem-wake': {
@@ -444,7 +448,7 @@ export class Simulation {
         for (const peer of this.nodes) {
           if (peer === n) continue;
           for (const link of LINKS) {
-            if (this.isBlocked(n.id, peer.id) || (this.blockedRings.get(`${n.id}>${peer.id}@${link}`) ?? 0) > 0 || this.rng.chance(loss)) continue;
+            if (this.isBlocked(n.id, peer.id) || this.ringBlocked(n.id, peer.id, link) || this.rng.chance(loss)) continue;
             this.q.push(this.t + this.rng.range(0.1, 1.5) + (jitter ? this.rng.range(0, jitter) : 0), { k: 'hb', from: n.idx, to: peer.idx, link, inc: n.incarnation + 1 });
           }
         }
@@ -454,7 +458,7 @@ export class Simulation {
         // Accuracy: a peer is declared dead only after real silence on every ring of at least
         // deadtime as this node's clock measures it.
         const timings = (n.mem as MembershipState).config.timings;
-        const last = this.lastHeartbeat.get(`${o.peer}>${n.id}`) ?? -Infinity;
+        const last = this.lastHeartbeat[(this.byId.get(o.peer) as SimNode).idx * this.nodes.length + n.idx];
         const rate = n.rate;
         if (this.t - last < timings.deadtimeMs / rate - 1e-6) {
           this.fail('membership', `${n.id} declared ${o.peer} dead ${(this.t - last).toFixed(1)} ms after last hearing it (deadtime ${timings.deadtimeMs} ms)`, n.id);
@@ -588,6 +592,10 @@ export class Simulation {
     return this.blocked.size > 0 && (this.blocked.get(`${from}>${to}`) ?? 0) > 0;
   }
 
+  private ringBlocked(from: NodeId, to: NodeId, link: string): boolean {
+    return this.blockedRings.size > 0 && (this.blockedRings.get(`${from}>${to}@${link}`) ?? 0) > 0;
+  }
+
   // -------------------------------------------------------------------------------------------
   // The replicated state machine (a running hash) and the committed-entry record
 
@@ -683,10 +691,12 @@ export class Simulation {
     const s = n.state as NodeState;
     const window = s.opts.timing.leaseMs / (1 - s.opts.timing.maxDrift) + 1e-3;
     const since = this.t - window;
+    const N = this.nodes.length;
     const ok = isQuorum(s.config, s.opts.quorum, (id) => {
       if (id === n.id) return true;
       if (this.fencedBy.get(id) === n.id) return true;
-      return (this.lastDelivered.get(`${n.id}>${id}`) ?? -Infinity) >= since && (this.lastDelivered.get(`${id}>${n.id}`) ?? -Infinity) >= since;
+      const m = this.byId.get(id);
+      return m !== undefined && this.lastDelivered[n.idx * N + m.idx] >= since && this.lastDelivered[m.idx * N + n.idx] >= since;
     });
     if (!ok) this.fail('quorum', `${n.id} holds a DC lease without having reached a quorum within the last ${window.toFixed(0)} ms`, n.id);
   }
@@ -782,7 +792,16 @@ export class Simulation {
         this.note('-', `RING ${link} down between ${a} and ${b} for ${dur.toFixed(0)} ms`);
         const keys = [`${a}>${b}@${link}`, `${b}>${a}@${link}`];
         for (const k of keys) this.blockedRings.set(k, (this.blockedRings.get(k) ?? 0) + 1);
-        this.q.push(this.t + dur, { k: 'undo', fn: () => { for (const k of keys) this.blockedRings.set(k, (this.blockedRings.get(k) ?? 1) - 1); } });
+        this.q.push(this.t + dur, {
+          k: 'undo',
+          fn: () => {
+            for (const k of keys) {
+              const c = (this.blockedRings.get(k) ?? 1) - 1;
+              if (c > 0) this.blockedRings.set(k, c);
+              else this.blockedRings.delete(k);
+            }
+          },
+        });
         return;
       }
       this.countFault('link-cut');
