@@ -242,7 +242,11 @@ function onMembership(st: Step, members: string[], left: string[]): void {
         s.reprobe.add(name);
         st.markDirty(`${name} joined`);
       }
-      if (s.unsafe.delete(name)) st.log('info', `${name} is back before it was fenced; its resources were never started elsewhere`);
+      if (s.unsafe.delete(name)) {
+        st.log('info', `${name} is back before it was fenced; its resources were never started elsewhere`);
+        for (const a of s.transition?.actions ?? []) if (a.task === 'fence' && a.node === name && a.state === 'in-flight' && a.key?.startsWith('watchdog:')) a.state = 'failed';
+        st.markDirty(`${name} is back`);
+      }
       continue;
     }
     if (!wasMember) continue;
@@ -409,7 +413,13 @@ function housekeeping(st: Step): void {
   for (const a of t?.actions ?? []) {
     if (a.state !== 'in-flight' || a.deadline === undefined || now < a.deadline) continue;
     if (a.task === 'fence') {
-      onFenceResult(st, a.node ?? '', a.key ?? '', false, 'timed out');
+      if (a.key?.startsWith('watchdog:')) {
+        // The wait ended without the node being declared down (it came back, or quorum was lost).
+        a.state = 'failed';
+        st.markDirty(`watchdog fencing of ${a.node ?? ''} did not complete`);
+      } else {
+        onFenceResult(st, a.node ?? '', a.key ?? '', false, 'timed out');
+      }
       continue;
     }
     // No result in time: record a timeout, as Pacemaker does when its action timer pops.
@@ -420,7 +430,8 @@ function housekeeping(st: Step): void {
     }
     st.markDirty(`${a.task} of ${a.resource ?? ''} on ${a.node ?? ''} timed out`);
   }
-  watchdogFencing(st);
+  // Only a quorate DC may decide that a node is gone.
+  if (s.haveQuorum) watchdogFencing(st);
   if (s.recheckAt !== null && now >= s.recheckAt) {
     s.recheckAt = null;
     clearExpiredFailures(st);

@@ -168,6 +168,14 @@ export class MiniCluster {
     this.input({ type: 'membership', now: this.now, members: this.members });
   }
 
+  /** A node (crashed or fenced) boots again with nothing running and rejoins. */
+  restart(node: string): void {
+    this.down.delete(node);
+    this.reality.set(node, new Map());
+    if (!this.members.includes(node)) this.members = [...this.members, node];
+    this.input({ type: 'membership', now: this.now, members: this.members });
+  }
+
   monitorFails(node: string, resource: string, rc = OcfRc.NotRunning): void {
     const here = this.reality.get(node);
     if (rc === OcfRc.NotRunning) here?.delete(resource);
