@@ -156,6 +156,8 @@ export class World {
   /** Ordering rules (then-resource -> first-resources) for starts; stops run the other way. */
   private readonly startAfter = new Map<string, string[]>();
   private readonly stopAfter = new Map<string, string[]>();
+  /** Fence devices: "running" means registered on a node, nothing to see in reality. */
+  private readonly stonith = new Set<string>();
 
   constructor(readonly o: WorldOptions) {
     this.rng = new Prng(o.seed);
@@ -898,6 +900,7 @@ export class World {
       return [r.id];
     };
     const add = (map: Map<string, string[]>, then: string, first: string): void => { map.set(then, [...(map.get(then) ?? []), first]); };
+    for (const r of cfg.resources) if (r.kind === 'primitive' && r.agent.class === 'stonith') this.stonith.add(r.id);
     for (const r of cfg.resources) {
       if (r.kind !== 'group') continue;
       for (let i = 1; i < r.members.length; i++) {
@@ -1019,7 +1022,7 @@ export class World {
     const missing: string[] = [];
     const wanted = new Set<string>();
     for (const p of r.placements) {
-      if (p.role === 'Stopped') continue;
+      if (p.role === 'Stopped' || this.stonith.has(p.rsc)) continue;
       const n = this.byId.get(p.node);
       if (!n) continue;
       wanted.add(`${p.rsc}@${p.node}`);
