@@ -5,13 +5,47 @@
  * which instances to promote (promotion scores, promoted-max, promoted-node-max).
  */
 import { INFINITY, MINUS_INFINITY, addScores, type Score } from '../model/score.js';
-import { applyColocation, instanceLocation, mergeWeights } from './colocation.js';
+import { applyColocation, instanceLocation, mergeWeights, primaryLocation } from './colocation.js';
 import { addScore, banEverywhere, canRunAny, sortedCandidates } from './scores.js';
 import { nodeAvailable, roleRank, type Colocation, type SchedRsc, type WorkingSet } from './working-set.js';
 
 export function allocateAll(ws: WorkingSet): void {
   const order = ws.resources.slice().sort((a, b) => b.priority - a.priority || a.order - b.order);
   for (const r of order) allocate(r, ws, null);
+  enforceMandatoryColocations(ws);
+}
+
+/**
+ * Colocation loops (A with B, B with A) can leave a mandatory colocation unsatisfied after
+ * placement. Safety first: a dependent that is not where its INFINITY primary is does not run.
+ */
+function enforceMandatoryColocations(ws: WorkingSet): void {
+  let changed = true;
+  for (let round = 0; changed && round < 10; round++) {
+    changed = false;
+    for (const r of ws.byId.values()) {
+      if (r.variant === 'clone' || r.parent?.variant === 'clone' || r.parent?.parent?.variant === 'clone') continue;
+      for (const c of r.withPrimaries) {
+        if (c.score < INFINITY || c.primary.variant === 'clone' || c.dependent !== r) continue;
+        if (c.dependentRole || c.primaryRole) continue;
+        const dep = r.variant === 'group' ? r.children[0] : r;
+        if (!dep?.allocatedTo) continue;
+        const where = primaryLocation(c.primary, c.score);
+        const attr = c.nodeAttribute;
+        if (where !== null && ws.nodes.get(where)?.attrs[attr] === ws.nodes.get(dep.allocatedTo)?.attrs[attr]) continue;
+        for (const p of r.variant === 'group' ? r.children : [r]) {
+          if (!p.managed || !p.allocatedTo) continue;
+          const n = ws.nodes.get(p.allocatedTo);
+          if (n) n.numResources--;
+          p.allocatedTo = null;
+          p.nextRole = 'Stopped';
+          p.notes.push(`stopped: mandatory colocation ${c.id} with ${c.primary.id} cannot be satisfied (colocation loop)`);
+          changed = true;
+        }
+        if (r.variant === 'group') r.allocatedTo = null;
+      }
+    }
+  }
 }
 
 export function allocate(r: SchedRsc, ws: WorkingSet, prefer: string | null): string | null {

@@ -151,7 +151,7 @@ export function transitionSummary(ws: WorkingSet, t: Transition): Array<SummaryE
     // Moving.
     if (!start) continue;
     const anonClone = cloneOf(p);
-    if (anonClone && !anonClone.unique) {
+    if (anonClone && !anonClone.unique && anonClone.cloneMax > 1) {
       // An anonymous instance does not move: one copy stops here, another starts there.
       for (const n of p.runningOn) {
         const stop = acts(t, p, 'stop', n)[0];
