@@ -155,6 +155,8 @@ export class ProposalError extends Error {
 }
 
 let instanceCount = 0;
+/** Poll phases a tick may wait for while datagrams keep arriving (bounds the delay under a flood). */
+const MAX_DRAIN_ROUNDS = 16;
 
 export class Engine extends EventEmitter<EngineEvents> {
   readonly node: NodeId;
@@ -493,8 +495,27 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Number.NaN;
-      // Read the sockets first (see the header comment), then tick.
-      setImmediate(() => this.feed({ type: 'tick', now: this.clock() }));
+      this.tickAfterDrain(this.framesReceived(), 0);
     }, Math.ceil(delay) + 1);
+  }
+
+  /**
+   * Read the sockets first (see the header comment), then tick. One poll phase reads a bounded
+   * number of datagrams per socket (libuv: 32); after a stall of this process, a 32-node cluster
+   * has queued more than that, and the DC's AppendEntries may be among the unread ones. So as
+   * long as the last poll phase still brought frames, let another one run (bounded) before the
+   * state machine decides that the DC went silent.
+   */
+  private tickAfterDrain(seen: number, rounds: number): void {
+    setImmediate(() => {
+      if (this.stopped) return;
+      const now = this.framesReceived();
+      if (now !== seen && rounds < MAX_DRAIN_ROUNDS) { this.tickAfterDrain(now, rounds + 1); return; }
+      this.feed({ type: 'tick', now: this.clock() });
+    });
+  }
+
+  private framesReceived(): number {
+    return this.endpoint?.counters.received ?? 0;
   }
 }

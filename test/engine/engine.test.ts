@@ -140,3 +140,65 @@ test('engine plan: the witness joins the first unicast link and the voters; nami
   assert.throws(() => planEngine(plain, WITNESS_NODE, 'witness', keys), (e: unknown) => e instanceof InputError && /no witness/.test(e.message));
   assert.equal(planEngine(plain, 'n2', 'node', keys).coordination.timing.deadtimeMs, plain.membership.deadtimeMs);
 });
+
+test('two_node: the survivor takes over only after fencing its peer; the vote is released when the peer returns; a cold-started node never takes over', async () => {
+  const { s, addresses, port } = settings(2, '  quorum: { two_node: true }\n');
+  assert.equal(s.quorum.waitForAll, true, 'wait_for_all defaults on with two_node');
+  const keys = deriveClusterKeys(randomBytes(32));
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-engine-2n-'));
+  const make = (node: string): Engine => new Engine({ settings: s, node, keys, stateDir: join(dir, node) });
+  let a = make('n1');
+  let b = make('n2');
+  const votes: string[] = [];
+  try {
+    await a.start();
+    await b.start();
+    await until('a DC of two', () => (a.isDc || b.isDc) && a.quorate && b.quorate);
+    const [dc, other] = a.isDc ? [a, b] : [b, a];
+    await dc.propose({ kind: 'node-attribute', node: dc.node, name: 'x', value: '1' });
+    // The DC's peer dies. Alone, the DC loses quorum (one vote of two).
+    await other.stop();
+    await until('the survivor to lose quorum', () => !dc.quorate && !dc.isDc);
+    dc.on('vote', (v) => votes.push(`${v.node}:${v.held ? 'held' : 'released'}`));
+    dc.fenced(other.node);
+    await until('the survivor as DC with the fenced vote', () => dc.isDc);
+    const r = await dc.propose({ kind: 'node-attribute', node: dc.node, name: 'y', value: '2' });
+    assert.equal(r.index, dc.status().commitIndex);
+    // The fenced peer comes back (rebooted): its vote is its own again, and it follows the DC.
+    const back = make(other.node);
+    if (other === a) a = back; else b = back;
+    await back.start();
+    await until('the returning peer following the DC, its vote released', () => back.dc === dc.node && back.quorate && dc.isDc && votes.length >= 2);
+    assert.deepEqual(votes, [`${other.node}:held`, `${other.node}:released`]);
+  } finally {
+    await a.stop();
+    await b.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  // wait_for_all: a node that never saw its peer since it started does not take over, even fenced.
+  const dir2 = mkdtempSync(join(tmpdir(), 'vigil-engine-2n-'));
+  const lone = new Engine({ settings: s, node: 'n1', keys, stateDir: join(dir2, 'n1') });
+  const roles: string[] = [];
+  lone.on('role', (e) => roles.push(e.role));
+  // A listener at n2's address counts the pre-vote rounds n1 starts (it never answers them).
+  const ear = new Endpoint({
+    self: 'n2', nodes: ['n1', 'n2'], cluster: s.clusterName, keys,
+    links: [{ id: 'link0', kind: 'ucast', port, bind: addresses[1], peers: [{ address: addresses[0], port, node: 'n1' }] }],
+  });
+  let prevotes = 0;
+  ear.on('message', (m) => { if ((JSON.parse(m.body.toString()) as { type: string }).type === 'prevote') prevotes += 1; });
+  try {
+    await ear.start();
+    await lone.start();
+    lone.fenced('n2');
+    await until('three pre-vote rounds', () => prevotes >= 3);
+    assert.ok(!roles.includes('leader') && !roles.includes('candidate'), 'never stood for election');
+    assert.equal(lone.isDc, false);
+    assert.equal(lone.quorate, false);
+  } finally {
+    await ear.close();
+    await lone.stop();
+    rmSync(dir2, { recursive: true, force: true });
+  }
+});
