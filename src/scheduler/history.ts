@@ -104,7 +104,7 @@ export function replayHistory(rsc: SchedRsc, node: string, ops: OperationRecord[
       ok = false;
       if (HARD_RCS.has(rc)) hard = true;
       else if (rc === OcfRc.NotConfigured) fatal = true;
-      else if (rc === OcfRc.Unimplemented) { if (op.intervalMs > 0) continue; hard = true; }
+      else if (rc === OcfRc.Unimplemented && op.intervalMs === 0) hard = true;
     }
     // failure-timeout: an old enough failure no longer counts.
     if (!ok && failureTimeoutS > 0 && op.lastRcChange !== undefined && now >= op.lastRcChange + failureTimeoutS) {
