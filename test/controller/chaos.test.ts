@@ -25,8 +25,16 @@ resources:
     members:
       - { primitive: b, agent: builtin:dummy, ops: [ { name: monitor, interval: 5s } ] }
       - { primitive: c, agent: builtin:dummy, ops: [ { name: monitor, interval: 5s } ] }
+  - clone: db
+    promotable: true
+    meta: { clone-max: 3 }
+    resource: { primitive: dbi, agent: builtin:dummy, ops: [ { name: monitor, interval: 4s, role: Promoted }, { name: monitor, interval: 5s, role: Unpromoted } ] }
 constraints:
   - { order: a, then: g }
+  # Promotion scores (an agent would set them with crm_master).
+  - { location: db, node: n2, score: 10, role: Promoted }
+  - { location: db, node: n3, score: 5, role: Promoted }
+  - { location: db, node: n4, score: 3, role: Promoted }
 `;
 
 type Fault =
@@ -40,7 +48,7 @@ type Fault =
 const fault: fc.Arbitrary<Fault> = fc.oneof(
   fc.record({ kind: fc.constant('crash' as const), node: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ kind: fc.constant('restart' as const), node: fc.integer({ min: 1, max: 3 }) }),
-  fc.record({ kind: fc.constant('monitor' as const), rsc: fc.nat(2) }),
+  fc.record({ kind: fc.constant('monitor' as const), rsc: fc.nat(3) }),
   fc.record({ kind: fc.constant('move' as const), rsc: fc.nat(1), node: fc.nat(3) }),
   fc.record({ kind: fc.constant('clear' as const) }),
   fc.record({ kind: fc.constant('standby' as const), node: fc.nat(3), on: fc.boolean() }),
@@ -69,6 +77,10 @@ describe('controller chaos', () => {
             const live = c.activeOn(r).filter((n) => !c.down.has(n));
             if (live.length > 1) problems.push(`${r} on ${live.join(',')} at +${c.now - 1_700_000_000_000}`);
           }
+          const promoted = [...c.reality].filter(([n, m]) => !c.down.has(n) && m.get('dbi') === 'Promoted').map(([n]) => n);
+          if (promoted.length > 1) problems.push(`dbi promoted on ${promoted.join(',')}`);
+          const copies = [...c.reality].filter(([n, m]) => !c.down.has(n) && m.has('dbi')).length;
+          if (copies > 3) problems.push(`${copies} copies of dbi (clone-max 3)`);
         };
         c.runFor(5_000);
         for (const [f, wait] of faults) {
@@ -76,7 +88,7 @@ describe('controller chaos', () => {
             case 'crash': if (!c.down.has(NODES[f.node]) && c.members.includes(NODES[f.node])) c.crash(NODES[f.node]); break;
             case 'restart': if (c.down.has(NODES[f.node]) && (mode === 'watchdog' || c.fencedAt.has(NODES[f.node]) || true)) { c.fencedAt.delete(NODES[f.node]); c.restart(NODES[f.node]); } break;
             case 'monitor': {
-              const r = RSC[f.rsc];
+              const r = [...RSC, 'dbi'][f.rsc];
               const node = c.activeOn(r).find((n) => !c.down.has(n));
               if (node && c.dispatched.some((d) => d.req.node === node && d.req.resource === r && d.req.intervalMs > 0)) c.monitorFails(node, r);
               break;
@@ -99,10 +111,12 @@ describe('controller chaos', () => {
         c.input({ type: 'committed', now: c.now, update: { kind: 'constraint-remove', id: 'cli-prefer-0' } });
         c.input({ type: 'committed', now: c.now, update: { kind: 'constraint-remove', id: 'cli-prefer-1' } });
         for (const n of NODES) c.input({ type: 'committed', now: c.now, update: { kind: 'node-attribute', node: n, name: 'standby', value: null, lifetime: 'forever' } });
-        for (const r of RSC) c.input({ type: 'committed', now: c.now, update: { kind: 'resource-cleanup', rsc: r } });
+        for (const r of [...RSC, 'db']) c.input({ type: 'committed', now: c.now, update: { kind: 'resource-cleanup', rsc: r } });
         c.runFor(120_000);
         assert.deepEqual(problems, []);
         for (const r of RSC) assert.equal(c.activeOn(r).filter((n) => !c.down.has(n)).length, 1, `${r} runs again (${c.activeOn(r).join(',')})`);
+        assert.equal([...c.reality].filter(([n, m]) => !c.down.has(n) && m.get('dbi') === 'Promoted').length, 1, 'one promoted dbi');
+        assert.equal([...c.reality].filter(([n, m]) => !c.down.has(n) && m.has('dbi')).length, 3, 'three dbi instances');
         const [ga, gb] = [c.activeOn('b')[0], c.activeOn('c')[0]];
         assert.equal(ga, gb, 'group members together');
       },
