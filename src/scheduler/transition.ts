@@ -368,7 +368,10 @@ function propagate(b: Builder): void {
     rounds++;
     for (const e of b.edges) {
       if (e.flags.has('implies_then') && sideRequired(e)) {
+        const cloneFirst = e.firstMode === 'any' && e.first.length > 1;
         for (const t of e.then) {
+          // A clone instance starting elsewhere does not restart what is already running here.
+          if (cloneFirst && t.rsc && t.rsc.runningOn.includes(t.node ?? '') && !e.first.some((f) => !f.optional && f.node === t.node)) continue;
           if (t.optional && !t.frozen && (t.runnable || !e.flags.has('restart')) && t.node !== null) {
             t.optional = false;
             t.dueTo ??= `required ${e.label}`;
