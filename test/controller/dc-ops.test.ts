@@ -250,3 +250,39 @@ describe('DC controller: clean shutdown', () => {
     assert.ok(start && start.at >= c.fencedAt.get('n2')!);
   });
 });
+
+describe('DC controller: on-fail stop, block, demote', () => {
+  const withOnFail = (v: string) => SINGLE.replace('ops: [ { name: monitor, interval: 10s } ]', `ops: [ { name: monitor, interval: 10s, on_fail: ${v} } ]`);
+
+  it('on-fail=stop: the resource is stopped and stays stopped', () => {
+    const c = new MiniCluster(cibFromYaml(withOnFail('stop')), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    c.monitorFails('n2', 'app', OcfRc.Error);
+    c.runFor(10_000);
+    assert.deepEqual(c.activeOn('app'), []);
+    assert.ok(!c.dispatched.some((d) => d.req.action === 'start' && d.req.node !== 'n2'));
+  });
+
+  it('on-fail=block: nothing more is done to it', () => {
+    const c = new MiniCluster(cibFromYaml(withOnFail('block')), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    const before = c.dispatched.length;
+    c.monitorFails('n2', 'app', OcfRc.Error);
+    c.runFor(10_000);
+    assert.deepEqual(c.dispatched.slice(before).filter((d) => d.req.intervalMs === 0), []);
+  });
+
+  // Pacemaker only demotes here; Vigil's scheduler currently goes on to a full restart (stop,
+  // start, promote) — reported to its owner. The controller's part: the demote comes first.
+  it('on-fail=demote: a failed promoted monitor is demoted first', () => {
+    const yaml = PROMOTABLE.replace('{ name: monitor, interval: 10s, role: Promoted }', '{ name: monitor, interval: 10s, role: Promoted, on_fail: demote }');
+    const c = new MiniCluster(cibFromYaml(yaml), ['n1', 'n2', 'n3']);
+    c.runFor(10_000);
+    const before = c.dispatched.length;
+    c.monitorFails('n2', 'dbi', OcfRc.Error);
+    c.runFor(10_000);
+    const after = c.dispatched.slice(before).filter((d) => d.req.intervalMs === 0 && d.req.node === 'n2').map((d) => d.req.action);
+    assert.equal(after[0], 'demote', after.join(' '));
+    assert.equal(c.dispatched.slice(before).filter((d) => d.req.action === 'promote').length, 1, 'one promote afterwards');
+  });
+});
