@@ -107,8 +107,10 @@ export function transitionSummary(ws: WorkingSet, t: Transition): Array<SummaryE
   for (const p of ws.byId.values()) {
     if (p.variant !== 'primitive') continue;
     if (!p.managed && p.runningOn.length === 0) continue;
+    // Transition summaries name instances of clones configured globally-unique by instance.
+    const shownId = cloneOf(p) && /^(true|yes|on|1)$/i.test(cloneOf(p)?.meta['globally-unique'] ?? '') ? p.id : displayId(p);
     const entry = (action: SummaryEntry['action'], from: string | null, to: string | null, rf: Role | null, rt: Role | null, blocked: boolean, reason: string | null): void => {
-      out.push({ action, rsc: displayId(p), instance: p.id, from, to, ...rolesShown(p, rf, rt), blocked, reason });
+      out.push({ action, rsc: shownId, instance: p.id, from, to, ...rolesShown(p, rf, rt), blocked, reason });
     };
     const cur = p.runningOn[0] ?? null;
     const next = p.allocatedTo;
@@ -139,7 +141,9 @@ export function transitionSummary(ws: WorkingSet, t: Transition): Array<SummaryE
       const stop = acts(t, p, 'stop', next)[0];
       const demote = acts(t, p, 'demote', next)[0];
       const roleHere = p.roleOn.get(next) ?? 'Started';
-      if (stop && !stop.optional && startNeeded) {
+      if (stop && !stop.optional && !stop.runnable) {
+        entry('stop', next, null, roleHere, 'Stopped', true, stop.blockedBy ?? stop.dueTo ?? null);
+      } else if (stop && !stop.optional && startNeeded) {
         entry(p.failed ? 'recover' : 'restart', next, next, roleHere, nextRole, !start?.runnable || !stop.runnable, start?.dueTo ?? null);
       } else if (promote && !promote.optional && roleHere !== 'Promoted') {
         entry('promote', next, next, roleHere, 'Promoted', !promote.runnable, promote.blockedBy ?? null);
