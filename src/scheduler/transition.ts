@@ -124,6 +124,8 @@ function freezeBlocks(ws: WorkingSet, p: SchedRsc): boolean {
   if (ws.haveQuorum) return false;
   if (ws.options.noQuorumPolicy === 'stop' || ws.options.noQuorumPolicy === 'suicide') return true;
   if (ws.options.noQuorumPolicy === 'freeze') return p.runningOn.length === 0;
+  // demote: promotable instances may stay (unpromoted); everything else stops as with "stop".
+  if (ws.options.noQuorumPolicy === 'demote') return !cloneOf(p)?.promotable;
   return false;
 }
 
