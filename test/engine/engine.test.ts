@@ -202,3 +202,55 @@ test('two_node: the survivor takes over only after fencing its peer; the vote is
     rmSync(dir2, { recursive: true, force: true });
   }
 });
+
+test('snapshots: a follower behind the DC\'s snapshot catches up by InstallSnapshot (restore), and restores its own snapshot at start', async () => {
+  const { s } = settings(3);
+  const keys = deriveClusterKeys(randomBytes(32));
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-engine-snap-'));
+  // A host state machine: the list of applied updates; it compacts the log every 4 entries.
+  const applied = new Map<string, unknown[]>();
+  const restores = new Map<string, number[]>();
+  const make = (node: string): Engine => {
+    const e = new Engine({ settings: s, node, keys, stateDir: join(dir, node) });
+    applied.set(node, []);
+    e.on('restore', (snap) => {
+      applied.set(node, JSON.parse(snap.data) as unknown[]);
+      restores.set(node, [...(restores.get(node) ?? []), snap.index]);
+    });
+    e.on('committed', (entry) => {
+      if (entry.data.type === 'cib') applied.get(node)?.push(entry.data.update);
+      if (entry.index % 4 === 0) e.compact(entry.index, JSON.stringify(applied.get(node)));
+    });
+    return e;
+  };
+  const engines = new Map(['n1', 'n2', 'n3'].map((n) => [n, make(n)]));
+  try {
+    for (const e of engines.values()) await e.start();
+    const dc = await until('a DC', () => [...engines.values()].find((e) => e.isDc));
+    const lagging = [...engines.values()].find((e) => e !== dc) as Engine;
+    await lagging.stop();
+    for (let i = 0; i < 12; i++) await dc.propose({ kind: 'node-attribute', node: 'n1', name: `s${i}`, value: String(i) });
+    assert.ok(dc.status().snapshotIndex >= 12, 'the DC compacted its log');
+
+    const back = make(lagging.node);
+    engines.set(lagging.node, back);
+    await back.start();
+    await until('the lagging node caught up', () => (applied.get(back.node) as unknown[]).length === 12);
+    assert.ok((restores.get(back.node) ?? []).some((i) => i >= 12), 'it received the DC\'s snapshot');
+    assert.deepEqual(applied.get(back.node), applied.get(dc.node));
+
+    // Restart it again: its own snapshot comes back from disk first, then the log after it.
+    await back.stop();
+    const again = make(back.node);
+    engines.set(back.node, again);
+    restores.delete(again.node);
+    await again.start();
+    assert.ok((restores.get(again.node) ?? []).length === 1, 'restored its snapshot at start');
+    await dc.propose({ kind: 'node-attribute', node: 'n1', name: 'last', value: 'x' });
+    await until('the restarted node applied everything', () => (applied.get(again.node) as unknown[]).length === 13);
+    assert.deepEqual(applied.get(again.node), applied.get(dc.node));
+  } finally {
+    for (const e of engines.values()) await e.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
