@@ -10,48 +10,19 @@
 import type { CibUpdate } from '../coordination/cib-update.js';
 import { OcfRc, OpStatus, type Cib, type OperationRecord, type Role } from '../model/cluster.js';
 import { INFINITY } from '../model/score.js';
-import { parseDuration } from '../model/time.js';
 import { schedule, type SchedulerResult } from '../scheduler/index.js';
 import { applyUpdate } from './cib-state.js';
+import { expiredFailCounts, nextFailureExpiry } from './failure-timeout.js';
 import { fenceLevels } from './fence-devices.js';
+import { propMs, stonithEnabled, watchdogTimeoutOf } from './options.js';
 import { isFailure, isProbe, parseTransitionKey, possiblyActive, transitionKey } from './records.js';
 import {
-  baseId, buildRequest, managed, monitorTargetRc, orphanInfo, primitives, recurringMonitors, statusId, truthy, type PrimitiveInfo,
+  baseId, buildRequest, managed, monitorTargetRc, orphanInfo, primitives, recurringMonitors, truthy, type PrimitiveInfo,
 } from './resources.js';
+import {
+  graphFromSchedule, memberNodes, nodeInMaintenance, probeActions, schedulerView, type GraphAction, type Transition,
+} from './transition-graph.js';
 import type { ActionResult, DcInput, DcOptions, DcOutput, ExecuteRequest, StepResult } from './types.js';
-
-type Task = 'start' | 'stop' | 'promote' | 'demote' | 'fence' | 'probe';
-
-export interface GraphAction {
-  id: number;
-  task: Task;
-  node: string | null;
-  /** Status id (`web`, `ip:1` for a unique clone instance) and configured primitive. */
-  resource?: string;
-  primitive?: string;
-  /** Carried out by something else (a stop implied by fencing): done once its inputs are. */
-  pseudo: boolean;
-  /** Part of the graph: the scheduler wants it done and it can run. */
-  inGraph: boolean;
-  state: 'waiting' | 'in-flight' | 'done' | 'failed' | 'lost';
-  /** Inputs: each entry is satisfied when `need` of `ids` are done. */
-  inputs: Array<{ ids: number[]; need: number }>;
-  key?: string;
-  deadline?: number;
-  /** Not before this time (fence delay, retry back-off). */
-  notBefore?: number;
-  held?: string;
-  fenceType?: 'reboot' | 'off';
-  reason?: string;
-}
-
-export interface Transition {
-  id: number;
-  phase: 'probe' | 'run';
-  actions: GraphAction[];
-  aborted: string | null;
-  summary: string[];
-}
 
 export interface UnsafeNode {
   /** When the DC learned the node was lost (or first saw it unclean). */
@@ -85,20 +56,8 @@ export interface DcState {
 
 const DEFAULT_BATCH_LIMIT = 16;
 
-function propMs(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const ms = parseDuration(v);
-  return ms === undefined ? undefined : ms;
-}
-
-function stonithEnabled(cib: Cib): boolean {
-  const v = cib.config.properties['stonith-enabled'] ?? cib.config.properties['stonith_enabled'];
-  return v === undefined ? true : truthy(v);
-}
-
 function watchdogTimeout(s: DcState): number | undefined {
-  const t = s.opts.watchdogTimeoutMs ?? propMs(s.cib.config.properties['stonith-watchdog-timeout']);
-  return t !== undefined && t > 0 ? t : undefined;
+  return watchdogTimeoutOf(s.cib, s.opts.watchdogTimeoutMs);
 }
 
 export function createDc(options: DcOptions, cib: Cib, now: number, haveQuorum = true): DcState {
@@ -434,7 +393,7 @@ function housekeeping(st: Step): void {
   if (s.haveQuorum) watchdogFencing(st);
   if (s.recheckAt !== null && now >= s.recheckAt) {
     s.recheckAt = null;
-    clearExpiredFailures(st);
+    for (const u of expiredFailCounts(s.cib, now)) st.propose(u);
     s.dirty ??= 'recheck';
   }
 }
@@ -453,53 +412,6 @@ function watchdogFencing(st: Step): void {
     }
     if (s.opts.skipWatchdogWait || now >= u.since + wd) nodeFenced(st, node, s.opts.skipWatchdogWait ? 'assumed self-fenced (planted bug: no watchdog wait)' : `self-fenced (watchdog-timeout ${wd} ms passed)`);
   }
-}
-
-const FAIL_COUNT = /^fail-count-(.+)#(.+)_(\d+)$/;
-
-function failureTimeouts(s: DcState): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [id, info] of primitives(s.cib.config)) {
-    const ft = info.meta['failure-timeout'] !== undefined ? parseDuration(info.meta['failure-timeout']) : undefined;
-    if (ft !== undefined && ft > 0) out.set(id, ft);
-  }
-  return out;
-}
-
-/** Fail counts whose failure-timeout has passed are cleared (Pacemaker's clear_failcount). */
-function clearExpiredFailures(st: Step): void {
-  const s = st.s;
-  const fts = failureTimeouts(s);
-  for (const n of s.cib.status.nodes) {
-    for (const [k] of Object.entries(n.transientAttributes)) {
-      const m = FAIL_COUNT.exec(k);
-      if (!m) continue;
-      const ft = fts.get(baseId(m[1]));
-      const last = Number.parseInt(n.transientAttributes[`last-failure-${m[1]}#${m[2]}_${m[3]}`] ?? '', 10);
-      if (ft === undefined || !Number.isFinite(last) || st.now < last * 1000 + ft) continue;
-      st.propose({ kind: 'fail-count', node: n.name, rsc: m[1], operation: m[2], intervalMs: Number(m[3]), count: 0 });
-    }
-  }
-}
-
-function nextFailureExpiry(s: DcState, now: number): number | null {
-  const fts = failureTimeouts(s);
-  if (fts.size === 0) return null;
-  let best: number | null = null;
-  const consider = (t: number): void => { if (t > now && (best === null || t < best)) best = t; };
-  for (const n of s.cib.status.nodes) {
-    for (const [k, v] of Object.entries(n.transientAttributes)) {
-      const m = /^last-failure-(.+?)(?:#.*)?$/.exec(k);
-      const ft = m ? fts.get(baseId(m[1])) : undefined;
-      if (ft !== undefined) consider(Number.parseInt(v, 10) * 1000 + ft);
-    }
-    for (const h of n.history) {
-      const ft = fts.get(baseId(h.rsc));
-      if (ft === undefined) continue;
-      for (const o of h.ops) if (o.lastRcChange !== undefined && isFailure(o)) consider(o.lastRcChange * 1000 + ft);
-    }
-  }
-  return best;
 }
 
 function nextWake(s: DcState, now: number): number | null {
@@ -538,17 +450,6 @@ function advance(st: Step): void {
   }
 }
 
-function memberNodes(s: DcState): Set<string> {
-  const names = s.members ?? s.cib.status.nodes.filter((n) => n.inCluster && n.join === 'member').map((n) => n.name);
-  return new Set(names);
-}
-
-function nodeInMaintenance(s: DcState, node: string): boolean {
-  const conf = s.cib.config.nodes.find((n) => n.name === node);
-  const st = s.cib.status.nodes.find((n) => n.name === node);
-  return truthy(conf?.attributes.maintenance) || truthy(st?.transientAttributes.maintenance);
-}
-
 /** Build the next transition: probes first where the state of a resource on a node is unknown. */
 function plan(st: Step): boolean {
   const s = st.s;
@@ -584,7 +485,7 @@ function plan(st: Step): boolean {
     watchdogFencing(st);
   }
   const actions = graphFromSchedule(s, result, id);
-  const next = nextFailureExpiry(s, st.now);
+  const next = nextFailureExpiry(s.cib, st.now);
   s.recheckAt = Math.min(next ?? Infinity, st.now + s.opts.recheckIntervalMs);
   if (!actions.some((a) => a.inGraph)) return false;
   const summary = result.summary.map((e) => (e.action === 'fence' ? `fence (${e.type}) ${e.node}: ${e.reason}` : `${e.action} ${e.instance}${e.from ? ` on ${e.from}` : ''}${e.to && e.to !== e.from ? ` → ${e.to}` : ''}${e.blocked ? ' (blocked)' : ''}`));
@@ -592,102 +493,6 @@ function plan(st: Step): boolean {
   st.out.push({ type: 'transition', id, phase: 'run', actions: actions.filter((a) => a.inGraph).length, summary });
   st.log('info', `transition ${id} (${reason}): ${summary.join('; ') || 'no changes'}`);
   return true;
-}
-
-/** Name of the stand-in fence device that tells the scheduler watchdog fencing is available. */
-export const WATCHDOG_DEVICE = 'vigil-watchdog-fencing';
-
-/**
- * The CIB as the scheduler should see it: this partition's quorum and DC, and — when
- * self-fencing is configured and no fence device is — watchdog fencing as a fence device (as
- * Pacemaker registers fence_watchdog), never started, so that the scheduler manages resources
- * and schedules fencing of unclean nodes; the DC carries that fencing out by waiting.
- */
-export function schedulerView(s: DcState): Cib {
-  let config = s.cib.config;
-  const hasDevice = config.resources.some((r) => r.kind === 'primitive' && r.agent.class === 'stonith');
-  if (stonithEnabled(s.cib) && watchdogTimeout(s) !== undefined && !hasDevice) {
-    config = {
-      ...config,
-      resources: [...config.resources, {
-        kind: 'primitive', id: WATCHDOG_DEVICE, agent: { class: 'stonith', type: 'fence_watchdog' }, params: {},
-        meta: { 'target-role': 'Stopped' }, operations: [], utilization: {},
-      }],
-    };
-  }
-  return { ...s.cib, config, status: { ...s.cib.status, haveQuorum: s.haveQuorum, dc: s.opts.self } };
-}
-
-function probeActions(s: DcState, tid: number): GraphAction[] {
-  const out: GraphAction[] = [];
-  const prims = primitives(s.cib.config);
-  for (const node of memberNodes(s)) {
-    if (nodeInMaintenance(s, node) || s.unsafe.has(node)) continue;
-    const ns = s.cib.status.nodes.find((n) => n.name === node);
-    if (!ns || !ns.inCluster) continue;
-    const known = new Set(ns.history.map((h) => h.rsc));
-    for (const [id, info] of prims) {
-      if (!managed(s.cib.config, info)) continue;
-      const ids = info.clone && truthy(info.meta['globally-unique'])
-        ? Array.from({ length: Number.parseInt(info.meta['clone-max'] ?? '', 10) || s.cib.config.nodes.length }, (_, i) => `${id}:${i}`)
-        : [id];
-      for (const rid of ids) {
-        if (known.has(rid) && !s.reprobe.has(node)) continue;
-        const a: GraphAction = { id: out.length, task: 'probe', node, resource: rid, primitive: id, pseudo: false, inGraph: true, state: 'waiting', inputs: [] };
-        a.key = transitionKey(a.id, tid, OcfRc.NotRunning, s.opts.self);
-        out.push(a);
-      }
-    }
-  }
-  return out;
-}
-
-/** The scheduler's actions and edges as a graph to run (Pacemaker's semantics, see docs/controller.md). */
-function graphFromSchedule(s: DcState, r: SchedulerResult, tid: number): GraphAction[] {
-  const prims = primitives(s.cib.config);
-  const actions: GraphAction[] = r.transition.actions.map((a) => {
-    const g: GraphAction = {
-      id: a.id, task: a.task, node: a.node, pseudo: a.pseudo, inGraph: !a.optional && a.runnable && a.node !== null,
-      state: 'waiting', inputs: [], reason: a.reasons[0] ?? a.dueTo,
-    };
-    if (a.rsc) {
-      const info = prims.get(a.rsc.baseId);
-      g.primitive = a.rsc.baseId;
-      g.resource = info ? statusId(info, a.rsc.id) : a.rsc.id;
-    }
-    if (a.task === 'fence') g.fenceType = a.fenceType === 'off' ? 'off' : 'reboot';
-    g.key = transitionKey(a.id, tid, OcfRc.Success, s.opts.self);
-    return g;
-  });
-  // A then-action behind a runnable-left edge whose first side cannot run stays out (the
-  // scheduler has normally decided that already; this keeps the graph safe if it has not).
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const e of r.transition.edges) {
-      if (!e.flags.has('runnable_left')) continue;
-      const firsts = e.first.filter((f) => f.node !== null || e.first.length === 1);
-      const blocked = e.minRunnable !== undefined
-        ? firsts.filter((f) => f.runnable).length < e.minRunnable
-        : e.firstMode === 'any' ? firsts.length > 0 && !firsts.some((f) => f.runnable) : firsts.some((f) => !f.optional && !f.runnable);
-      if (!blocked) continue;
-      for (const t of e.then) {
-        const g = actions[t.id];
-        if (g.inGraph) { g.inGraph = false; g.held = `unrunnable ${e.label}`; changed = true; }
-      }
-    }
-  }
-  // Orderings: a then-action waits for the first actions that are part of this transition.
-  for (const e of r.transition.edges) {
-    for (const t of e.then) {
-      const g = actions[t.id];
-      if (!g.inGraph) continue;
-      const scheduled = e.first.filter((f) => f.id !== t.id && actions[f.id].inGraph).map((f) => f.id);
-      if (scheduled.length === 0) continue;
-      const need = e.minRunnable !== undefined ? Math.min(e.minRunnable, scheduled.length) : scheduled.length;
-      g.inputs.push({ ids: scheduled, need });
-    }
-  }
-  return actions;
 }
 
 /** Resources that may still be active on an unsafe node (by configured primitive id). */

@@ -17,7 +17,7 @@
  * Nodes in maintenance and unmanaged resources are never touched.
  */
 import { OcfRc, OpStatus, type Cib, type Role } from '../model/cluster.js';
-import { parseDuration } from '../model/time.js';
+import { stonithEnabled, watchdogTimeoutOf } from './options.js';
 import { possiblyActive } from './records.js';
 import { baseId, buildRequest, managed, orphanInfo, primitives, truthy, type PrimitiveInfo } from './resources.js';
 import type { ActionResult, NodeInput, NodeOptions, NodeOutput, StepResult } from './types.js';
@@ -48,11 +48,7 @@ export interface NodeControllerState {
 }
 
 function watchdogTimeout(s: NodeControllerState): number | undefined {
-  const p = s.cib.config.properties;
-  const fencing = p['stonith-enabled'] === undefined ? true : truthy(p['stonith-enabled']);
-  if (!fencing) return undefined;
-  const t = s.opts.watchdogTimeoutMs ?? (p['stonith-watchdog-timeout'] !== undefined ? parseDuration(p['stonith-watchdog-timeout']) : undefined);
-  return t !== undefined && t > 0 ? t : undefined;
+  return stonithEnabled(s.cib) ? watchdogTimeoutOf(s.cib, s.opts.watchdogTimeoutMs) : undefined;
 }
 
 function policy(cib: Cib): 'stop' | 'freeze' | 'ignore' | 'suicide' | 'demote' {
