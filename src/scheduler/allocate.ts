@@ -330,7 +330,7 @@ function promotionScore(inst: SchedRsc, node: string, ws: WorkingSet): number | 
   let total: number | undefined;
   const attrs = ws.nodes.get(node)?.attrs ?? {};
   for (const p of prims) {
-    const v = attrs[`master-${p.id}`] ?? attrs[`master-${p.baseId}`] ?? attrs[`promotion-${p.baseId}`];
+    const v = (p.historyName !== undefined ? attrs[`master-${p.historyName}`] : undefined) ?? attrs[`master-${p.id}`] ?? attrs[`master-${p.baseId}`] ?? attrs[`promotion-${p.baseId}`];
     if (v === undefined) continue;
     const t = v.trim().toLowerCase();
     const n = t === 'infinity' || t === '+infinity' ? INFINITY : t === '-infinity' ? MINUS_INFINITY : Number.parseInt(v, 10);

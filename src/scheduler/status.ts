@@ -46,8 +46,12 @@ export function unpackResourceStatus(cib: Cib, ws: WorkingSet, bans: PendingBan[
       if (clone && !clone.unique) {
         let inst: SchedRsc | undefined;
         if (active) inst = bindAnonymous(clone, base, h.rsc, node.name, boundTo, ws);
-        if (inst) applyOutcome(inst, node, outcome, ws, bans);
-        else {
+        if (inst) {
+          // The name the history was recorded under (e.g. `db:1`) is the one node attributes
+          // such as promotion scores use, whatever instance it is bound to here.
+          inst.historyName ??= h.rsc;
+          applyOutcome(inst, node, outcome, ws, bans);
+        } else {
           clone.knownOn.add(node.name);
           if (outcome.banNode) bans.push({ rsc: clone, node: node.name, reason: outcome.banNode });
           if (outcome.banAll) bans.push({ rsc: clone, reason: outcome.banAll });
@@ -87,15 +91,6 @@ function bindAnonymous(clone: SchedRsc, base: string, recorded: string, node: st
     if (boundTo.get(inst) === node) {
       const m = memberOf(inst);
       if (m && !m.runningOn.includes(node)) return m;
-    }
-  }
-  // Keep the instance number the history was recorded under, when that instance is free.
-  const suffix = recorded.slice(base.length);
-  if (suffix.startsWith(':')) {
-    const same = clone.children.find((inst) => inst.id.endsWith(suffix) && !boundTo.has(inst) && !inst.orphan);
-    if (same) {
-      boundTo.set(same, node);
-      return memberOf(same);
     }
   }
   for (const inst of clone.children) {

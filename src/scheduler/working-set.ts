@@ -101,6 +101,8 @@ export interface SchedRsc {
   /** Nodes where a failure requires a stop (recovery). */
   failedOn: Set<string>;
   onFail: OnFail | 'none';
+  /** Anonymous clone instance: the id its history was recorded under. */
+  historyName?: string;
   /** Nodes on which the resource was seen (probed), for promotion-score rules. */
   knownOn: Set<string>;
 
