@@ -304,3 +304,23 @@ function nextWake(s: NodeControllerState, now: number): number | null {
   const future = candidates.filter((c) => c > now);
   return future.length ? Math.min(...future) : null;
 }
+
+/**
+ * Whether this node should run a request that came from a DC: never on a node in maintenance or
+ * on an unmanaged resource; without quorum, no start or promote (a DC that lost its lease may
+ * still be sending), unless no-quorum-policy=ignore. Stops, demotes and probes are always allowed
+ * (they make things safer or only look).
+ */
+export function mayRun(state: NodeControllerState, req: { resource: string; action: string; intervalMs: number }, now: number): { ok: true } | { ok: false; reason: string } {
+  const s = state;
+  const probe = req.action === 'monitor' && req.intervalMs === 0;
+  if (inMaintenance(s) && !probe) return { ok: false, reason: `${s.opts.self} is in maintenance` };
+  if (!isManaged(s, req.resource) && !probe) return { ok: false, reason: `${req.resource} is not managed` };
+  const since = s.lastContact ?? s.startedAt;
+  const quorate = s.lastContact !== null && now < since + s.opts.deadtimeMs;
+  if (!quorate && (req.action === 'start' || req.action === 'promote') && policy(s.cib) !== 'ignore') {
+    return { ok: false, reason: `no contact with a quorate DC for ${now - since} ms` };
+  }
+  if (s.selfFenced) return { ok: false, reason: 'this node is self-fencing' };
+  return { ok: true };
+}

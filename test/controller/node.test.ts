@@ -186,3 +186,20 @@ describe('node-local controller: probes', () => {
     assert.equal(n.executes().filter((r) => r.action === 'monitor').length, 6);
   });
 });
+
+describe('node-local controller: which DC requests may run', () => {
+  it('no start or promote without quorum, never on maintenance or unmanaged; stops and probes always', async () => {
+    const { mayRun } = await import('../../src/controller/node.js');
+    const n = new Node(running(yaml('stop')));
+    const start = { resource: 'vip', action: 'start', intervalMs: 0 };
+    assert.equal(mayRun(n.state, start, T0 + 100).ok, true);
+    assert.equal(mayRun(n.state, start, T0 + 5_000).ok, false, 'no quorum');
+    assert.equal(mayRun(n.state, { ...start, action: 'stop' }, T0 + 5_000).ok, true);
+    assert.equal(mayRun(n.state, { resource: 'solo', action: 'stop', intervalMs: 0 }, T0 + 100).ok, false, 'unmanaged');
+    assert.equal(mayRun(n.state, { resource: 'solo', action: 'monitor', intervalMs: 0 }, T0 + 100).ok, true, 'probe of unmanaged');
+    const ign = new Node(running(yaml('ignore')));
+    assert.equal(mayRun(ign.state, start, T0 + 5_000).ok, true, 'ignore carries on');
+    const maint = new Node(applyUpdates(running(yaml('stop')), [{ kind: 'node-attribute', node: 'n1', name: 'maintenance', value: 'on' }]));
+    assert.equal(mayRun(maint.state, { ...start, action: 'stop' }, T0 + 100).ok, false, 'maintenance');
+  });
+});
