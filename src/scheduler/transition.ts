@@ -168,6 +168,9 @@ function primitiveActions(b: Builder, p: SchedRsc): void {
     if (fenceAction && cur.includes(node)) for (const s of stops) if (s.node === node) b.edge([fenceAction], [s], ['implies_then', 'runnable_left'], 'stop implied by fencing');
   }
   b.edge(stops, [start], ['optional', 'implies_then', 'restart'], 'stop before start');
+  // Never two copies: a start elsewhere needs every stop of the old copies to be possible.
+  const elsewhere = stops.filter((s) => s.node !== next && !ws.nodes.get(s.node ?? '')?.unclean);
+  if (next !== null) b.edge(elsewhere, [start], ['runnable_left'], 'stop before start elsewhere');
   // Recovery elsewhere must wait until the resource is known stopped on a lost node; without
   // fencing of that node it cannot start anywhere else.
   const stuck = stops.find((s) => s.node !== next && !s.runnable && p.managed && ws.nodes.get(s.node ?? '')?.unclean);
