@@ -505,8 +505,9 @@ function heldByUnsafe(s: DcState): Map<string, string> {
   return out;
 }
 
+/** Actions that count against batch-limit: probes only look, and the executor bounds them per node. */
 function inFlightCount(t: Transition): number {
-  return t.actions.filter((a) => a.state === 'in-flight' && !a.pseudo).length;
+  return t.actions.filter((a) => a.state === 'in-flight' && !a.pseudo && a.task !== 'probe').length;
 }
 
 function dispatch(st: Step): void {
@@ -534,7 +535,7 @@ function dispatch(st: Step): void {
       }
       a.held = undefined;
       if (a.pseudo) { a.state = 'done'; progress = true; continue; }
-      if (s.opts.batchLimit > 0 && inFlightCount(t) >= s.opts.batchLimit) return;
+      if (s.opts.batchLimit > 0 && a.task !== 'probe' && inFlightCount(t) >= s.opts.batchLimit) return;
       if (a.task === 'fence') {
         if (!dispatchFence(st, a)) continue;
       } else if (!dispatchOperation(st, a, t, prims)) {

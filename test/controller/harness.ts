@@ -53,7 +53,7 @@ export class MiniCluster {
   readonly down = new Set<string>();
   /** When a fence of each node succeeded. */
   readonly fencedAt = new Map<string, number>();
-  /** Most operations in flight at once (one-off operations). */
+  /** Most operations in flight at once (one-off operations other than probes: batch-limit leaves those out). */
   maxInFlight = 0;
   private inFlight = 0;
 
@@ -86,7 +86,8 @@ export class MiniCluster {
       const lane = `${req.node}/${req.resource}`;
       const at = Math.max(this.now, this.busyUntil.get(lane) ?? 0) + (this.o.duration?.(req) ?? 100);
       this.busyUntil.set(lane, at);
-      this.inFlight++;
+      const probe = req.action === 'monitor';
+      if (!probe) this.inFlight++;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
       this.queue.push({ at, input: { type: 'tick', now: at }, effect: () => this.run(req, at) });
     } else if (out.type === 'fence') {
@@ -103,7 +104,7 @@ export class MiniCluster {
   }
 
   private run(req: ExecuteRequest, at: number): void {
-    this.inFlight--;
+    if (req.action !== 'monitor') this.inFlight--;
     if (this.down.has(req.node)) return;
     const here = this.reality.get(req.node) ?? new Map();
     this.reality.set(req.node, here);
