@@ -410,9 +410,10 @@ function propagate(b: Builder): void {
           }
         }
       }
-      if (e.flags.has('implies_first')) {
-        // A stop that must happen first but cannot blocks the stops ordered after it.
-        const blocked = e.first.find((f) => !f.optional && !f.runnable && f.node !== null);
+      if (e.flags.has('implies_first') || (e.flags.has('implies_then') && e.first.every((f) => f.task === 'stop' || f.task === 'demote'))) {
+        // A stop that must happen first but cannot blocks the stops ordered after it (so does
+        // the stop of a resource that is blocked where it runs).
+        const blocked = e.first.find((f) => (!f.optional || (e.flags.has('implies_then') && f.rsc?.blocked)) && !f.runnable && f.node !== null);
         if (blocked) {
           for (const t of e.then) {
             if (t.runnable && t.node !== null && (t.task === 'stop' || t.task === 'demote')) {
