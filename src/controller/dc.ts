@@ -30,6 +30,8 @@ export interface UnsafeNode {
   reason: string;
   /** A watchdog self-fence request was sent to it. */
   asked?: boolean;
+  /** Primitives whose start or promote was in flight there when it was lost: they may be active. */
+  inFlight?: string[];
 }
 
 export interface DcState {
@@ -218,9 +220,12 @@ function onMembership(st: Step, members: string[], left: string[]): void {
       s.unsafe.set(name, { since: now, reason: 'lost from the membership' });
       st.log('warn', `${name} was lost: its resources stay where they were until it is fenced${watchdogTimeout(s) !== undefined ? ` or ${watchdogTimeout(s)} ms (watchdog-timeout) have passed` : ''}`);
     }
-    // Operations in flight there will not report back.
+    // Operations in flight there will not report back; a start or promote may have happened.
+    const u = s.unsafe.get(name);
     for (const a of s.transition?.actions ?? []) {
-      if (a.state === 'in-flight' && a.node === name && a.task !== 'fence') a.state = 'lost';
+      if (a.state !== 'in-flight' || a.node !== name || a.task === 'fence') continue;
+      a.state = 'lost';
+      if (u && a.primitive && (a.task === 'start' || a.task === 'promote')) u.inFlight = [...(u.inFlight ?? []), a.primitive];
     }
     st.markDirty(`${name} ${change}`);
   }
@@ -498,9 +503,10 @@ function plan(st: Step): boolean {
 /** Resources that may still be active on an unsafe node (by configured primitive id). */
 function heldByUnsafe(s: DcState): Map<string, string> {
   const out = new Map<string, string>();
-  for (const node of s.unsafe.keys()) {
+  for (const [node, u] of s.unsafe) {
     const ns = s.cib.status.nodes.find((n) => n.name === node);
     for (const h of ns?.history ?? []) if (possiblyActive(h.ops)) out.set(baseId(h.rsc), node);
+    for (const p of u.inFlight ?? []) out.set(p, node);
   }
   return out;
 }

@@ -203,3 +203,21 @@ describe('DC controller: fencing', () => {
     assert.ok(c.dispatched.some((d) => d.req.action === 'start' && d.at >= lostAt && d.req.node !== home));
   });
 });
+
+describe('DC controller: a start in flight on a node that is lost', () => {
+  it('is treated as possibly done: the resource is not started elsewhere before the node is fenced', () => {
+    const DEVICE = `enabled: true
+    devices:
+      - { device: fence-lab, agent: fence_vigil_lab }`;
+    const c = new MiniCluster(cibFromYaml(ONE('', DEVICE)), ['n1', 'n2', 'n3'], { duration: (r) => (r.action === 'start' ? 3_000 : 100), fenceDuration: 4_000 });
+    c.runFor(1_000);
+    const start = c.dispatched.find((d) => d.req.action === 'start');
+    assert.ok(start && start.req.node === 'n2', 'start in flight on n2');
+    const lostAt = c.now;
+    c.crash('n2');
+    c.runFor(20_000);
+    const again = c.dispatched.find((d) => d.req.action === 'start' && d.at >= lostAt);
+    assert.ok(again, 'recovered eventually');
+    assert.ok(again.at >= c.fencedAt.get('n2')!, `started at +${again.at - lostAt} ms, fenced at +${c.fencedAt.get('n2')! - lostAt} ms`);
+  });
+});
