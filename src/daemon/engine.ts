@@ -383,6 +383,17 @@ export class Engine extends EventEmitter<EngineEvents> {
         const { output } = step(this.state, next);
         this.handle(output);
       }
+    } catch (e) {
+      // A failed write (EIO, ENOSPC: fsync failures cannot be retried safely) or a listener that
+      // threw while applying a committed entry: carrying on would leave this node's state and its
+      // host's CIB silently apart. Stop at once and crash; a restart reloads what is durable and
+      // re-applies the log.
+      this.stopped = true;
+      if (this.timer) clearTimeout(this.timer);
+      this.log.fatal({ err: (e as Error).message }, 'engine failed; exiting');
+      void this.endpoint?.close();
+      process.nextTick(() => { throw e; });
+      return;
     } finally {
       this.running = false;
     }

@@ -47,3 +47,17 @@ test('vigil engine and witness refuse bad input with exit 2 and a clear message'
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a host that fails to apply a committed entry crashes the process instead of running on', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-engine-throw-'));
+  try {
+    const fixture = new URL('./fixtures/throwing-host.js', import.meta.url).pathname;
+    const r = spawnSync(process.execPath, [fixture, join(dir, 'state')], { encoding: 'utf8', timeout: 30_000 });
+    assert.notEqual(r.status, 0);
+    assert.equal(r.signal, null, 'it exited by itself (not killed by the timeout)');
+    assert.match(r.stderr, /engine failed; exiting/);
+    assert.match(r.stderr, /cannot apply entry 1/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
