@@ -1,7 +1,7 @@
 /**
  * From engine settings (src/config) to what one engine runs: its endpoint options (links, keys,
  * membership timings), the bootstrap voter configuration, quorum rules and coordination timings.
- * Pure apart from nothing: the caller loads the key.
+ * Pure: the caller loads the key.
  *
  * The witness: vigil.yaml names it only by `quorum.witness: host[:port]`. On the wire it is the
  * node `witness` (WITNESS_NODE). It takes part on the first unicast link only: the nodes add it to
@@ -9,7 +9,7 @@
  */
 import type { EngineSettings } from '../config/settings.js';
 import { DEFAULT_TIMING } from '../coordination/index.js';
-import type { CoordinationOptions, MembershipConfig, TimingOptions } from '../coordination/index.js';
+import type { CoordinationOptions, Member, MembershipConfig, TimingOptions } from '../coordination/index.js';
 import { InputError } from '../model/index.js';
 import type { NodeName } from '../model/index.js';
 import { endpointOptionsFromSettings, linkSpecsFromSettings } from '../transport/index.js';
@@ -47,8 +47,8 @@ export function planEngine(s: EngineSettings, self: NodeName, role: EngineRole, 
   if (w && s.nodes.some((n) => n.name === WITNESS_NODE)) {
     throw settingsError(`a node is named "${WITNESS_NODE}", the name the witness uses`, 'nodes', 'another node name', file);
   }
-  const members = s.nodes.map((n) => ({ id: n.name, votes: n.votes }));
-  if (w) members.push({ id: WITNESS_NODE, votes: 1, witness: true } as (typeof members)[number]);
+  const members: Member[] = s.nodes.map((n) => ({ id: n.name, votes: n.votes }));
+  if (w) members.push({ id: WITNESS_NODE, votes: 1, witness: true });
   const bootstrap: MembershipConfig = { members };
   const coordination: CoordinationOptions = {
     timing: coordinationTiming(s, timing),
