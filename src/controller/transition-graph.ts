@@ -146,5 +146,21 @@ export function graphFromSchedule(s: DcState, r: SchedulerResult, tid: number): 
       g.inputs.push({ ids: scheduled, need });
     }
   }
+  // A promotable clone promotes only after all its demotes in this transition are done
+  // (Pacemaker's clone-level "demoted before promote"), so promoted-max holds at every instant.
+  const cloneOf = (g: GraphAction): string | undefined => {
+    const info = g.primitive ? prims.get(g.primitive) : undefined;
+    return info?.clone && (info.clone.promotable || truthy(info.meta.promotable)) ? info.top : undefined;
+  };
+  const demotes = new Map<string, number[]>();
+  for (const g of actions) {
+    const c = g.inGraph && g.task === 'demote' ? cloneOf(g) : undefined;
+    if (c) demotes.set(c, [...(demotes.get(c) ?? []), g.id]);
+  }
+  for (const g of actions) {
+    const c = g.inGraph && g.task === 'promote' ? cloneOf(g) : undefined;
+    const ids = c ? demotes.get(c) : undefined;
+    if (ids && ids.length > 0) g.inputs.push({ ids, need: ids.length });
+  }
   return actions;
 }

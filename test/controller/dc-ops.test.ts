@@ -286,3 +286,19 @@ describe('DC controller: on-fail stop, block, demote', () => {
     assert.equal(c.dispatched.slice(before).filter((d) => d.req.action === 'promote').length, 1, 'one promote afterwards');
   });
 });
+
+describe('DC controller: promotion moves', () => {
+  it('the new instance is promoted only after the old one is demoted (never two promoted at once)', () => {
+    const yaml = PROMOTABLE.replace('  - { location: db, node: n2, score: 100, role: Promoted }', '  - { location: db, node: n2, score: 100, role: Promoted }\n  - { location: db, node: n3, score: 50, role: Promoted }');
+    const c = new MiniCluster(cibFromYaml(yaml), ['n1', 'n2', 'n3'], { duration: (r) => (r.action === 'demote' ? 2_000 : 100) });
+    let worst = 0;
+    const orig = c.input.bind(c);
+    c.input = (i) => { orig(i); worst = Math.max(worst, [...c.reality.values()].filter((m) => m.get('dbi') === 'Promoted').length); };
+    c.runFor(10_000);
+    assert.deepEqual(roles(c, 'dbi'), ['n1:Started', 'n2:Promoted', 'n3:Started']);
+    c.input({ type: 'committed', now: c.now, update: { kind: 'node-attribute', node: 'n2', name: 'standby', value: 'on', lifetime: 'forever' } });
+    c.runFor(10_000);
+    assert.ok(roles(c, 'dbi').includes('n3:Promoted'), roles(c, 'dbi').join(' '));
+    assert.equal(worst, 1);
+  });
+});
