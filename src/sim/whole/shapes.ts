@@ -52,7 +52,7 @@ export function shapeYaml(s: Shape): string {
   name: sim-${s.name}
   nodes:
 ${nodes}
-  timing: { keepalive: 200ms, warntime: 500ms, deadtime: 1s, initdead: 2s }
+  timing: { keepalive: 400ms, warntime: 800ms, deadtime: 1200ms, initdead: 2s }
 ${quorum}
   no_quorum_policy: ${s.noQuorumPolicy}
 ${fencing}

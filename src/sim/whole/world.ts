@@ -127,6 +127,12 @@ export interface WorldOptions {
   /** Planted bug: the DC recovers a lost node's resources without waiting watchdog-timeout. */
   skipWatchdogWait?: boolean;
   record?: boolean;
+  /**
+   * Executor call ids keep increasing across restarts of a node (default false: as vigild today,
+   * a new Executor counts from 1 again, which the CIB's "an older call never replaces a newer
+   * one" rule then misreads; see docs/simulation.md).
+   */
+  callIdsContinue?: boolean;
 }
 
 export class World {
@@ -143,6 +149,7 @@ export class World {
   inj: Injection = { ...NO_INJECTION };
   /** Directed blocks `a>b` (counted: overlapping faults). */
   private readonly blocked = new Map<string, number>();
+  private readonly lastPeerArrival = new Map<number, number>();
   /** Bumped on every change of the ground truth (what runs where, which node is on). */
   realityVersion = 0;
   private checkedVersion = -1;
@@ -272,15 +279,26 @@ export class World {
     this.at(this.t + timeoutMs / from.rate, from, 'pausable', () => { if (!settled) { settled = true; onFail(); } });
     if (this.isBlocked(from.id, to.id) || !to.on) return;
     const fromInc = from.inc;
-    this.at(this.t + this.latency(), to, 'pausable', () => {
+    this.at(this.inOrder(from, to), to, 'pausable', () => {
       serve((v) => {
         if (this.isBlocked(to.id, from.id)) return;
-        this.q.push(this.t + this.latency(), {
+        this.q.push(this.inOrder(to, from), {
           node: from.idx, inc: fromInc, kind: 'pausable',
           fn: () => { if (!settled) { settled = true; onReply(v); } },
         });
       });
     });
+  }
+
+  /**
+   * Arrival time on the peer channel: one connection per pair of nodes, so requests arrive in the
+   * order they were sent (the daemon's HTTP agent may use several; see docs/simulation.md).
+   */
+  private inOrder(from: WNode, to: WNode): number {
+    const k = from.idx * 64 + to.idx;
+    const at = Math.max(this.t + this.latency(), (this.lastPeerArrival.get(k) ?? 0) + 1e-3);
+    this.lastPeerArrival.set(k, at);
+    return at;
   }
 
   // ------------------------------------------------------------------------------------------- power
@@ -308,6 +326,9 @@ export class World {
     n.rsc = new Map();
     n.lanes = new Map();
     n.monitors = new Map();
+    // vigild makes a new Executor at every start: call ids count from 1 again (unless told to
+    // model an executor whose call ids keep increasing across restarts).
+    if (!this.o.callIdsContinue) n.callId = 0;
     const now = this.wall(n);
     const disk: PersistedState = { ...n.disk, entries: n.disk.entries.slice() };
     n.raft = createNode({ id: n.id, bootstrap: this.bootstrap, opts: this.coord, persisted: disk, now, seed: this.rng.seed() });
@@ -1005,7 +1026,8 @@ export class World {
     return null;
   }
 
-  private satCache: { key: string; cib: Cib | null; missing: string[] } = { key: '', cib: null, missing: ['not checked'] };
+  /** The scheduler's wishes for the DC's committed CIB (recomputed only when that CIB changes). */
+  private wishCache: { dc: string; cib: Cib | null; at: number; placements: Array<{ rsc: string; node: string; role: 'Started' | 'Promoted' }> } = { dc: '', cib: null, at: -Infinity, placements: [] };
 
   /**
    * Liveness: what the scheduler wants (on the DC's committed CIB) runs in reality, and nothing
@@ -1015,26 +1037,27 @@ export class World {
     const dc = this.currentDc();
     if (!dc) return ['no DC'];
     if (!dc.configSeen) return ['no configuration committed yet'];
-    const busy = dc.dc && (dc.dc.state as DcState).transition ? ['a transition is running'] : [];
-    const key = `${dc.id}/${dc.inc}/${this.realityVersion}`;
-    if (this.satCache.key === key && this.satCache.cib === dc.cib) return [...this.satCache.missing, ...busy];
-    const r = schedule({ ...dc.cib, status: { ...dc.cib.status, haveQuorum: true } }, Math.floor(this.wall(dc) / 1000));
+    const c = this.wishCache;
+    // Time matters to the scheduler only through failure-timeout: recompute at least every 5 s.
+    if (c.dc !== dc.id || c.cib !== dc.cib || this.t - c.at > 5000) {
+      const r = schedule({ ...dc.cib, status: { ...dc.cib.status, haveQuorum: true } }, Math.floor(this.wall(dc) / 1000));
+      const placements = r.placements.filter((p) => p.role !== 'Stopped' && !this.stonith.has(p.rsc) && this.byId.has(p.node))
+        .map((p) => ({ rsc: p.rsc, node: p.node, role: (p.role === 'Promoted' ? 'Promoted' : 'Started') as 'Started' | 'Promoted' }));
+      this.wishCache = { dc: dc.id, cib: dc.cib, at: this.t, placements };
+    }
     const missing: string[] = [];
     const wanted = new Set<string>();
-    for (const p of r.placements) {
-      if (p.role === 'Stopped' || this.stonith.has(p.rsc)) continue;
-      const n = this.byId.get(p.node);
-      if (!n) continue;
+    for (const p of this.wishCache.placements) {
+      const n = this.byId.get(p.node) as WNode;
       wanted.add(`${p.rsc}@${p.node}`);
       const a = n.on ? n.rsc.get(p.rsc) : undefined;
-      const role = p.role === 'Promoted' ? 'Promoted' : 'Started';
-      if (!a || a.broken || a.role !== role) missing.push(`${p.rsc} ${role} on ${p.node}${a ? ` (is ${a.role}${a.broken ? ', failed' : ''})` : ''}`);
+      if (!a || a.broken || a.role !== p.role) missing.push(`${p.rsc} ${p.role} on ${p.node}${a ? ` (is ${a.role}${a.broken ? ', failed' : ''})` : ''}`);
     }
     for (const n of this.nodes) {
       if (!n.on) continue;
       for (const id of n.rsc.keys()) if (!wanted.has(`${id}@${n.id}`)) missing.push(`${id} still active on ${n.id}`);
     }
-    this.satCache = { key, cib: dc.cib, missing };
-    return [...missing, ...busy];
+    if (dc.dc && (dc.dc.state as DcState).transition) missing.push('a transition is running');
+    return missing;
   }
 }
