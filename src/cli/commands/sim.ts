@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { InputError } from '../../model/errors.js';
 import type { PlantedBug } from '../../coordination/types.js';
 import { formatSummary, formatTimeline, runSeeds } from '../../sim/run.js';
+import { runWholeCommand, WHOLE_BUGS } from '../../sim/whole/command.js';
 
 const BUGS: PlantedBug[] = ['double-vote', 'no-lease-wait'];
 
@@ -27,11 +28,21 @@ export function register(program: Command): void {
     .option('--nodes <K>', 'voting nodes (2 = two_node mode with wait_for_all and fencing)', int('--nodes', 1, 9), 3)
     .option('--witness', 'add a witness node (votes, never DC)')
     .option('--no-membership', 'leave out the membership layer (failure detection over two rings)')
-    .option('--planted-bug <name>', `plant a bug to show the simulator catches it (${BUGS.join(', ')})`)
+    .option('--planted-bug <name>', `plant a bug to show the simulator catches it (${BUGS.join(', ')}; with --whole: ${WHOLE_BUGS.join(', ')})`)
+    .option('--whole', 'simulate whole nodes: engine, controllers, scheduler, executor, fencing (docs/simulation.md)')
+    .option('--shape <name>', 'with --whole: one cluster shape (default: chosen per seed)')
+    .option('--scenario <name>', 'with --whole: one fault scenario (default: chosen per seed)')
+    .option('--jobs <n>', 'with --whole: worker threads', int('--jobs', 1, 64), 1)
+    .option('--keep-going', 'with --whole: run every seed and count the failures')
+    .option('--call-ids-continue', 'with --whole: executor call ids keep increasing across node restarts (vigild today counts from 1 again)')
     .option('--timeline-lines <n>', 'lines of the failing timeline to print', int('--timeline-lines', 1, 10_000_000), 400)
     .option('--full-timeline', 'print the whole timeline of a failing seed')
     .option('--json', 'print the summary as JSON')
-    .action((opts: { seed: number; count: number; nodes: number; witness?: boolean; membership: boolean; plantedBug?: string; timelineLines: number; fullTimeline?: boolean; json?: boolean }) => {
+    .action(async (opts: { seed: number; count: number; nodes: number; witness?: boolean; membership: boolean; plantedBug?: string; timelineLines: number; fullTimeline?: boolean; json?: boolean; whole?: boolean; shape?: string; scenario?: string; jobs: number; keepGoing?: boolean; callIdsContinue?: boolean }) => {
+      if (opts.whole) {
+        if (await runWholeCommand(opts) !== 0) process.exitCode = 1;
+        return;
+      }
       if (opts.plantedBug !== undefined && !BUGS.includes(opts.plantedBug as PlantedBug)) {
         throw new InputError(`unknown planted bug '${opts.plantedBug}'`, { file: '<command line>' }, { field: '--planted-bug', expected: BUGS.join(' or ') });
       }
