@@ -87,8 +87,8 @@ export class EngineProc {
       case 'started': this.started = true; break;
       case 'role': this.role = e.role as string; this.term = e.term as number; break;
       case 'dc': this.dc = e.dc as string | null; this.term = e.term as number; break;
-      case 'lease': this.leaseValid = e.valid as boolean; break;
-      case 'quorum': this.quorate = e.quorate as boolean; break;
+      case 'lease': this.leaseValid = e.valid as boolean; this.term = Math.max(this.term, e.term as number); break;
+      case 'quorum': this.quorate = e.quorate as boolean; this.term = Math.max(this.term, e.term as number); break;
       case 'committed': this.committed.set(e.index as number, { index: e.index as number, term: e.term as number, type: e.type as string, ...(e.update !== undefined ? { update: e.update } : {}) }); break;
       case 'reply': {
         const f = this.replies.get(String(e.id));
