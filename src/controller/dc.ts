@@ -15,7 +15,7 @@ import { applyUpdate } from './cib-state.js';
 import { expiredFailCounts, nextFailureExpiry } from './failure-timeout.js';
 import { fenceLevels } from './fence-devices.js';
 import { propMs, stonithEnabled, watchdogTimeoutOf } from './options.js';
-import { isFailure, isProbe, parseTransitionKey, possiblyActive, transitionKey } from './records.js';
+import { isFailure, isProbe, parseTransitionKey, possiblyActive, possiblyPromoted, transitionKey } from './records.js';
 import {
   baseId, buildRequest, managed, monitorTargetRc, orphanInfo, primitives, recurringMonitors, truthy, type PrimitiveInfo,
 } from './resources.js';
@@ -500,13 +500,17 @@ function plan(st: Step): boolean {
   return true;
 }
 
-/** Resources that may still be active on an unsafe node (by configured primitive id). */
-function heldByUnsafe(s: DcState): Map<string, string> {
-  const out = new Map<string, string>();
+/** Resources that may still be active (and whether possibly promoted) on an unsafe node, by configured primitive id. */
+function heldByUnsafe(s: DcState): Map<string, { node: string; promoted: boolean }> {
+  const out = new Map<string, { node: string; promoted: boolean }>();
   for (const [node, u] of s.unsafe) {
     const ns = s.cib.status.nodes.find((n) => n.name === node);
-    for (const h of ns?.history ?? []) if (possiblyActive(h.ops)) out.set(baseId(h.rsc), node);
-    for (const p of u.inFlight ?? []) out.set(p, node);
+    for (const h of ns?.history ?? []) {
+      if (!possiblyActive(h.ops)) continue;
+      const id = baseId(h.rsc);
+      out.set(id, { node, promoted: possiblyPromoted(h.ops) || (out.get(id)?.promoted ?? false) });
+    }
+    for (const p of u.inFlight ?? []) out.set(p, { node, promoted: true });
   }
   return out;
 }
@@ -530,12 +534,14 @@ function dispatch(st: Step): void {
       const ready = a.inputs.every((inp) => inp.ids.filter((i) => t.actions[i].state === 'done').length >= inp.need);
       if (!ready) continue;
       // The fencing guard: never start or promote what may still run on a node not yet fenced.
-      if ((a.task === 'start' || a.task === 'promote') && a.primitive && held.has(a.primitive)) {
-        const info = prims.get(a.primitive);
+      // Anonymous clone instances are interchangeable: only a possibly promoted one holds promotes.
+      const risk = (a.task === 'start' || a.task === 'promote') && a.primitive ? held.get(a.primitive) : undefined;
+      if (risk) {
+        const info = prims.get(a.primitive ?? '');
         const anonymous = !!info?.clone && !truthy(info.meta['globally-unique']);
-        if (!(anonymous && a.task === 'start')) {
-          if (!a.held) st.log('warn', `${a.task} of ${a.resource} on ${a.node} waits: it may still be active on ${held.get(a.primitive)}, which is not fenced yet`);
-          a.held = `waiting for ${held.get(a.primitive)} to be fenced`;
+        if (!anonymous || (a.task === 'promote' && risk.promoted)) {
+          if (!a.held) st.log('warn', `${a.task} of ${a.resource} on ${a.node} waits: it may still be ${a.task === 'promote' ? 'promoted' : 'active'} on ${risk.node}, which is not fenced yet`);
+          a.held = `waiting for ${risk.node} to be fenced`;
           continue;
         }
       }

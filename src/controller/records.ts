@@ -96,3 +96,18 @@ export function possiblyActive(ops: OperationRecord[]): boolean {
 function rank(op: OperationRecord): number {
   return op.callId < 0 ? Number.MAX_SAFE_INTEGER : op.callId;
 }
+
+/**
+ * Whether a resource may still be promoted after its history on one node: possibly active, and
+ * something since its last successful demote says promoted (a promote, or a monitor or probe
+ * that returned 8 or 9).
+ */
+export function possiblyPromoted(ops: OperationRecord[]): boolean {
+  if (!possiblyActive(ops)) return false;
+  let demoted = -1;
+  for (const op of ops) {
+    if (op.operation === 'demote' && op.opStatus === OpStatus.Done && op.rc === OcfRc.Success) demoted = Math.max(demoted, rank(op));
+  }
+  return ops.some((op) => rank(op) > demoted && (op.operation === 'promote' || (op.operation === 'monitor' && (op.rc === OcfRc.RunningPromoted || op.rc === OcfRc.FailedPromoted))));
+}
+

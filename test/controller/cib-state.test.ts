@@ -112,3 +112,22 @@ describe('applyUpdate', () => {
     assert.equal(applyUpdate(removed, { kind: 'constraint-remove', id: 'ban-db-n2' }), removed, 'removing twice changes nothing');
   });
 });
+
+describe('possiblyActive / possiblyPromoted', () => {
+  it('read the history conservatively', async () => {
+    const { possiblyActive, possiblyPromoted } = await import('../../src/controller/records.js');
+    const r = (operation: string, rc: number, callId: number, intervalMs = 0): OperationRecord => ({ id: `${operation}${callId}`, operation, rc, callId, intervalMs, opStatus: OpStatus.Done });
+    assert.equal(possiblyActive([]), false);
+    assert.equal(possiblyActive([r('monitor', 7, 1)]), false);
+    assert.equal(possiblyActive([r('monitor', 7, 1), r('start', 0, 2)]), true);
+    assert.equal(possiblyActive([r('start', 1, 2)]), true, 'a failed start may have left it running');
+    assert.equal(possiblyActive([r('start', 0, 2), r('stop', 0, 3)]), false);
+    assert.equal(possiblyActive([r('start', 0, 2), r('stop', 1, 3)]), true, 'a failed stop');
+    assert.equal(possiblyActive([r('start', 0, 2), { ...r('stop', 0, 3), opStatus: OpStatus.Timeout }]), true);
+    assert.equal(possiblyPromoted([r('start', 0, 2)]), false);
+    assert.equal(possiblyPromoted([r('start', 0, 2), r('promote', 0, 3)]), true);
+    assert.equal(possiblyPromoted([r('start', 0, 2), r('promote', 0, 3), r('demote', 0, 4)]), false);
+    assert.equal(possiblyPromoted([r('monitor', 8, 1)]), true, 'a probe found it promoted');
+    assert.equal(possiblyPromoted([r('start', 0, 2), r('promote', 0, 3), r('demote', 1, 4)]), true, 'a failed demote');
+  });
+});

@@ -302,3 +302,20 @@ describe('DC controller: promotion moves', () => {
     assert.equal(worst, 1);
   });
 });
+
+describe('DC controller: a promotable clone on a lost node', () => {
+  const yaml = PROMOTABLE.replace('fencing: { enabled: false }', 'fencing:\n    enabled: true\n    devices:\n      - { device: fence-lab, agent: fence_vigil_lab }')
+    .replace('  - { location: db, node: n2, score: 100, role: Promoted }', '  - { location: db, node: n2, score: 100, role: Promoted }\n  - { location: db, node: n3, score: 50, role: Promoted }');
+
+  it('its promoted instance is promoted elsewhere only after the node is fenced', () => {
+    const c = new MiniCluster(cibFromYaml(yaml), ['n1', 'n2', 'n3'], { fenceDuration: 3_000 });
+    c.runFor(10_000);
+    assert.ok(roles(c, 'dbi').includes('n2:Promoted'));
+    const lostAt = c.now;
+    c.crash('n2');
+    c.runFor(20_000);
+    const promote = c.dispatched.find((d) => d.req.action === 'promote' && d.at >= lostAt);
+    assert.ok(promote, 'promoted elsewhere eventually');
+    assert.ok(promote.at >= c.fencedAt.get('n2')!, `promoted at +${promote.at - lostAt}, fenced at +${c.fencedAt.get('n2')! - lostAt}`);
+  });
+});
