@@ -58,7 +58,8 @@ export interface NodeStatusView {
   dc: boolean;
   /** Per link as this node sees the peer (self: 'local'). */
   links: Record<string, string>;
-  fenced?: string;
+  /** When it went down (fenced, lost or left), as the CIB records it. */
+  downSince?: string;
 }
 
 export interface ResourceFailureView { node: string; operation: string; count: number; exitReason?: string }

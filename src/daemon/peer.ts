@@ -96,7 +96,9 @@ export class PeerChannel {
     const sig = mac(this.keys, [this.cluster, this.self, to, method, time, nonce, text]);
     return new Promise<T>((resolve, reject) => {
       const req = httpRequest({
-        host: address, port, method: 'POST', path: `/${method}`, timeout: timeoutMs,
+        // The signal bounds the whole call, connecting included: a request must never arrive late
+        // (a stale order delivered after a partition heals would act on a changed situation).
+        host: address, port, method: 'POST', path: `/${method}`, timeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs),
         headers: { 'content-type': 'application/json', 'x-vigil-node': this.self, 'x-vigil-to': to, 'x-vigil-time': time, 'x-vigil-nonce': nonce, 'x-vigil-mac': sig },
       }, (res) => {
         const chunks: Buffer[] = [];

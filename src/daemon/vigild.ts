@@ -81,6 +81,8 @@ export class Vigild {
   private readonly active = new Map<string, OperationRequest>();
   private readonly monitorsFor = new Map<string, string>();
   private joinedOnce = false;
+  /** Nodes that said goodbye (vigil stop): their silence is a clean leave, not a loss. */
+  private readonly leaving = new Set<string>();
   private readonly fenceDevices = new Set<string>();
   private fenceCalls = 1_000_000_000;
   private readonly warnings: string[] = [];
@@ -153,9 +155,19 @@ export class Vigild {
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'could not ask the DC to move resources away; stopping them here');
     }
-    this.ctl.stopDc();
     await this.stopLocalResources();
-    try { await this.viaDc({ kind: 'node-state', node: this.node, state: 'left', at: epochS(Date.now()) }); } catch { /* the DC sees us leave anyway */ }
+    // Say goodbye, so that the DC records a clean leave instead of fencing this node.
+    try {
+      if (this.engine.isDc) {
+        this.ctl.stopDc();
+        await this.engine.propose({ kind: 'node-state', node: this.node, state: 'left', at: epochS(Date.now()) });
+      }
+      // Every peer: whichever becomes DC next must not take this node's silence for a loss.
+      const told = await Promise.allSettled(this.settings.nodes.filter((n) => n.name !== this.node).map((n) => this.peer.call(n.name, 'leave', {}, 3000)));
+      if (!told.some((r) => r.status === 'fulfilled')) throw new Error('no peer answered');
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'could not tell the DC that this node leaves; it may be fenced');
+    }
     await this.close();
     return `vigild on ${this.node} stopped (${why})`;
   }
@@ -169,7 +181,8 @@ export class Vigild {
     this.supervisor?.stdin?.end();
     await this.engine.stop();
     await this.peer.close();
-    await new Promise<void>((r) => (this.api ? this.api.close(() => r()) : r()));
+    // Not awaited: the connection that asked for the shutdown still waits for its answer.
+    this.api?.close();
   }
 
   private async stopLocalResources(): Promise<void> {
@@ -250,17 +263,23 @@ export class Vigild {
         this.warn(`${p.peer} is gone and fencing is disabled: taking over without fencing it (split-brain is possible)`);
         this.engine.fenced(p.peer);
       }
-      this.ctl.dcInput({ type: 'membership', now: Date.now(), members: this.members() });
+      if (p.event === 'up' || p.event === 'restarted') this.leaving.delete(p.peer);
+      this.feedMembership();
       if (p.event === 'up' || p.event === 'recovered' || p.event === 'restarted') this.announceAddresses(`peer ${p.peer} ${p.event}`);
     });
   }
 
   private members(): string[] {
     try {
-      return [this.node, ...this.engine.status().peers.filter((p) => p.status === 'alive' || p.status === 'late').map((p) => p.node).filter((n) => this.settings.nodes.some((x) => x.name === n))];
+      return [this.node, ...this.engine.status().peers.filter((p) => p.status === 'alive' || p.status === 'late').map((p) => p.node)
+        .filter((n) => this.settings.nodes.some((x) => x.name === n) && !this.leaving.has(n))];
     } catch {
       return [this.node];
     }
+  }
+
+  private feedMembership(): void {
+    this.ctl.dcInput({ type: 'membership', now: Date.now(), members: this.members(), left: [...this.leaving] });
   }
 
   private becomeDc(): void {
@@ -349,7 +368,9 @@ export class Vigild {
       if (r) this.ctl.dcInput({ type: 'action-result', now: Date.now(), node: req.node, result: r });
     } catch (e) {
       this.log.warn({ node: req.node, resource: req.resource, action: req.action, err: (e as Error).message }, 'execute request undeliverable');
-      this.ctl.dcInput({ type: 'action-undeliverable', now: Date.now(), node: req.node, userData: req.userData });
+      // Reported after a pause: a node that refuses connections is usually going away, and an
+      // immediate report would have the DC replan and resend in a tight loop until it is gone.
+      setTimeout(() => this.ctl.dcInput({ type: 'action-undeliverable', now: Date.now(), node: req.node, userData: req.userData }), 500);
     }
   }
 
@@ -449,7 +470,7 @@ export class Vigild {
     this.log.warn({ target: req.node, reason: req.reason, method: req.method }, 'fencing');
     if (req.method === 'watchdog') {
       // Best effort: ask it to kill itself; the DC waits watchdog-timeout regardless.
-      this.peer.call(req.node, 'self-fence', { reason: req.reason }, 2000).catch(() => undefined);
+      this.peer.call(req.node, 'self-fence', { reason: req.reason, sentAt: Date.now() }, 2000).catch(() => undefined);
       return;
     }
     let last = 'no fencing level configured';
@@ -487,6 +508,12 @@ export class Vigild {
         if (from !== this.engine.dc) this.log.warn({ from, dc: this.engine.dc }, 'execute request from a node that is not our DC');
         return this.executeHere(req);
       }
+      case 'leave':
+        // The node stopped its resources and is about to go: out of the membership, cleanly.
+        this.log.info({ node: from }, 'node leaves the cluster');
+        this.leaving.add(from);
+        this.feedMembership();
+        return null;
       case 'result':
         this.ctl.dcInput({ type: 'action-result', now: Date.now(), node: from, result: body as ActionResult });
         return null;
@@ -496,11 +523,18 @@ export class Vigild {
       case 'propose':
         if (!this.engine.isDc) throw new ApiUnavailableError(`${this.node} is not the DC`);
         return this.engine.propose(body as CibUpdate);
-      case 'self-fence':
-        this.log.fatal({ from, reason: (body as { reason?: string }).reason }, 'asked to self-fence');
+      case 'self-fence': {
+        const order = body as { reason?: string; sentAt?: number };
+        // Only a fresh order counts: one held up in the network is about a past situation.
+        if (typeof order.sentAt !== 'number' || Date.now() - order.sentAt > 2000) {
+          this.log.warn({ from, sentAt: order.sentAt }, 'stale self-fence order ignored');
+          return null;
+        }
+        this.log.fatal({ from, reason: order.reason }, 'asked to self-fence');
         this.supervisorLine('fence');
         this.selfFenceFallback();
         return null;
+      }
       default:
         throw new Error(`unknown method ${method}`);
     }
@@ -619,7 +653,7 @@ export class Vigild {
         dc: es.dc === n.name,
         links: self ? { local: 'self' } : Object.fromEntries(Object.entries(peer?.links ?? {}).map(([l, s]) => [l, String(s)])),
       };
-      if (st?.shutdown !== undefined && !alive) v.fenced = new Date(st.shutdown * 1000).toISOString();
+      if (st?.shutdown !== undefined && !alive) v.downSince = new Date(st.shutdown * 1000).toISOString();
       return v;
     });
     let current: Array<{ rsc: string; node: string; role: string }> = [];

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLabCluster, failoverGap, logTail, monotonicMs, type LabCluster } from './cluster.js';
 import { netnsAvailable } from './netns.js';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordedPids, withDescendants } from '../../src/fencing/lab-agent.js';
 
@@ -175,7 +175,7 @@ test('a failing monitor: restarted in place, moved once migration-threshold is r
   });
 });
 
-test('standby drains a node; move, ban and clear through the CLI; an impossible move changes nothing', async (t) => {
+test('standby drains a node; move, ban and clear through the CLI; an impossible move changes nothing; vigil stop leaves cleanly', async (t) => {
   if (!available.ok) { t.skip(available.reason); return; }
   await withCluster({}, async (c) => {
     const holder = await c.waitForHolder();
@@ -214,6 +214,17 @@ test('standby drains a node; move, ban and clear through the CLI; an impossible 
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /DC: n\d/);
     assert.match(status.stdout, /vip/);
+
+    // vigil stop: a clean leave — resources moved off, the node recorded as left, not fenced.
+    const leaver = (await c.vipHolders())[0];
+    const stayer = c.hosts.find((h) => h !== leaver)!;
+    r = await c.vigil(leaver, ['stop']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /stopped/);
+    await c.waitForHolder({ among: c.hosts.filter((h) => h !== leaver) });
+    await c.waitFor(`${leaver} offline`, async () => (await c.status(stayer)).nodes.find((n) => n.name === leaver)?.state === 'offline', 10_000);
+    await sleep(1500);
+    assert.equal(existsSync(join(c.lab.pidDir, leaver, 'fenced')), false, 'a node that left cleanly is not fenced');
   });
 });
 
