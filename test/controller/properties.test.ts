@@ -15,7 +15,8 @@ describe('controller properties', () => {
       fc.integer({ min: 1, max: 4 }),
       fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 20 }),
       fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 3 }),
-      (count, pairs, batch, durations, failures) => {
+      fc.boolean(),
+      (count, pairs, batch, durations, failures, cloneFirst) => {
         const ids = Array.from({ length: count }, (_, i) => `r${i}`);
         const orders = [...new Set(pairs.map(([a, b]) => { const x = a % count; const y = b % count; return x < y ? `${x}-${y}` : y < x ? `${y}-${x}` : ''; }).filter(Boolean))]
           .map((p) => p.split('-').map(Number) as [number, number]);
@@ -26,9 +27,9 @@ cluster:
 ${nodesYaml(3)}
   fencing: { enabled: false }
 resources:
-${ids.map((id) => `  - { primitive: ${id}, agent: builtin:dummy, meta: { migration-threshold: 2 } }`).join('\n')}
+${ids.map((id, i) => (i === 0 && cloneFirst ? `  - { clone: ${id}c, resource: { primitive: ${id}, agent: builtin:dummy } }` : `  - { primitive: ${id}, agent: builtin:dummy, meta: { migration-threshold: 2 } }`)).join('\n')}
 constraints:
-${orders.map(([a, b]) => `  - { order: r${a}, then: r${b} }`).join('\n') || '  []'}
+${orders.map(([a, b]) => `  - { order: r${a}${a === 0 && cloneFirst ? 'c' : ''}, then: r${b} }`).join('\n') || '  []'}
 `.replace('constraints:\n  []', 'constraints: []');
         let k = 0;
         const failing = new Set(failures.map(([r, n]) => `r${r % count}@n${(n % 3) + 1}`));
@@ -44,9 +45,11 @@ ${orders.map(([a, b]) => `  - { order: r${a}, then: r${b} }`).join('\n') || '  [
           const before = c.dispatched.length;
           origInput(i);
           for (const d of c.dispatched.slice(before)) {
-            if (d.req.action !== 'start') continue;
             for (const [a, b] of orders) {
-              if (d.req.resource === `r${b}` && c.activeOn(`r${a}`).length === 0) violations.push(`start r${b} on ${d.req.node} at ${d.at} while r${a} is not active`);
+              // then needs first running when it starts; first stops only once then has stopped
+              if (d.req.action === 'start' && d.req.resource === `r${b}` && c.activeOn(`r${a}`).length === 0) violations.push(`start r${b} on ${d.req.node} at ${d.at} while r${a} is not active`);
+              const lastFirst = a === 0 && cloneFirst ? c.activeOn(`r${a}`).filter((n) => n !== d.req.node).length === 0 : true;
+              if (d.req.action === 'stop' && d.req.resource === `r${a}` && lastFirst && c.activeOn(`r${b}`).length > 0) violations.push(`stop r${a} on ${d.req.node} at ${d.at} while r${b} runs on ${c.activeOn(`r${b}`).join(',')}`);
             }
           }
         };
@@ -55,7 +58,7 @@ ${orders.map(([a, b]) => `  - { order: r${a}, then: r${b} }`).join('\n') || '  [
         assert.ok(c.maxInFlight <= batch, `in flight ${c.maxInFlight} > batch-limit ${batch}`);
         violations = [];
       },
-    ), { numRuns: 60 });
+    ), { numRuns: Number(process.env.PROP_RUNS ?? 60) });
   });
 
   it('a lost node\'s resources are never started elsewhere before fence success or watchdog-timeout', () => {
@@ -106,7 +109,7 @@ ${ids.map((id) => `  - { primitive: ${id}, agent: builtin:dummy }`).join('\n')}
         // And recovered, where recovery is possible.
         if (mode === 'watchdog' || (mode === 'device' && c.fencedAt.has(victim))) for (const r of had) assert.equal(c.activeOn(r).filter((n) => !c.down.has(n)).length, 1, `${r} recovered`);
       },
-    ), { numRuns: 60 });
+    ), { numRuns: Number(process.env.PROP_RUNS ?? 60) });
   });
 });
 
