@@ -64,6 +64,9 @@ export class ControllerHost {
     const o = this.o;
     const state = CONTROLLER.createDc({
       self: o.self, fenceDelayMs: o.fenceDelayMs, ...(o.watchdogTimeoutMs !== undefined ? { watchdogTimeoutMs: o.watchdogTimeoutMs } : {}),
+      // A proposal commits within milliseconds in a healthy partition; one that was refused
+      // (the lease lapsed for an instant) must not hold the DC up for long.
+      proposalTimeoutMs: 3000,
     }, cib, now, haveQuorum);
     this.dc = { state, step: CONTROLLER.dcStep as Driven<DcInput, DcOutput>['step'], busy: false, queue: [] };
     // Membership first: before it, every node would look unseen (and fencing-worthy).

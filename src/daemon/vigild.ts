@@ -319,7 +319,7 @@ export class Vigild {
       case 'execute': void this.dispatch(out.request); break;
       case 'fence': void this.runFence(out.request); break;
       case 'propose':
-        this.engine.propose(out.update).catch((e: Error) => this.log.debug({ err: e.message, kind: out.update.kind }, 'proposal not committed'));
+        this.engine.propose(out.update).catch((e: Error) => this.log.info({ err: e.message, kind: out.update.kind, id: out.id }, 'proposal not committed'));
         break;
       case 'transition':
         this.transition = { id: out.id, pending: out.actions, complete: false };
