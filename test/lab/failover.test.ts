@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLabCluster, failoverGap, logTail, monotonicMs, type LabCluster } from './cluster.js';
 import { netnsAvailable } from './netns.js';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordedPids, withDescendants } from '../../src/fencing/lab-agent.js';
 
@@ -214,6 +214,22 @@ test('standby drains a node; move, ban and clear through the CLI; an impossible 
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /DC: n\d/);
     assert.match(status.stdout, /vip/);
+
+    // vigil config apply: validated, shown as a plan, applied through the DC.
+    const extra = join(c.dir, 'with-extra.yaml');
+    writeFileSync(extra, readFileSync(c.configFile, 'utf8').replace('resources:\n', 'resources:\n  - primitive: extra\n    agent: builtin:dummy\n'));
+    r = await c.vigil(cli, ['config', 'apply', extra, '--dry-run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\+ resource extra/);
+    assert.doesNotMatch((await c.vigil(cli, ['config', 'show'])).stdout, /extra/, 'a dry run changes nothing');
+    r = await c.vigil(cli, ['config', 'apply', extra]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /applied/);
+    await c.waitFor('extra to run', async () => ((await c.status(cli)).resources.find((x) => x.id === 'extra')?.running.length ?? 0) > 0);
+    writeFileSync(join(c.dir, 'broken.yaml'), 'cluster:\n  name: lab\n  nodez: []\n');
+    r = await c.vigil(cli, ['config', 'apply', join(c.dir, 'broken.yaml')]);
+    assert.equal(r.code, 2, 'an invalid file is refused before anything is sent');
+    assert.match(r.stderr, /nodez/);
 
     // vigil stop: a clean leave — resources moved off, the node recorded as left, not fenced.
     const leaver = (await c.vipHolders())[0];
