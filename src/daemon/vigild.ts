@@ -164,7 +164,7 @@ export class Vigild {
       }
       // Every peer: whichever becomes DC next must not take this node's silence for a loss.
       const told = await Promise.allSettled(this.settings.nodes.filter((n) => n.name !== this.node).map((n) => this.peer.call(n.name, 'leave', {}, 3000)));
-      if (!told.some((r) => r.status === 'fulfilled')) throw new Error('no peer answered');
+      if (told.length > 0 && !told.some((r) => r.status === 'fulfilled')) throw new Error('no peer answered');
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'could not tell the DC that this node leaves; it may be fenced');
     }
