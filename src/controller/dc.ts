@@ -176,6 +176,11 @@ export function dcStep(state: DcState, input: DcInput): StepResult<DcState, DcOu
 function onCommitted(st: Step, update: CibUpdate): void {
   const s = st.s;
   s.cib = applyUpdate(s.cib, update);
+  if (s.unsafe.size > 0 && !stonithEnabled(s.cib)) {
+    // The operator turned fencing off: lost nodes count as down from now on (unsafe, as asked).
+    st.log('warn', `fencing disabled: ${[...s.unsafe.keys()].join(', ')} treated as down without fencing`);
+    s.unsafe.clear();
+  }
   const key = JSON.stringify(update);
   const mine = s.pending.get(key);
   if (mine) {

@@ -221,3 +221,21 @@ describe('DC controller: a start in flight on a node that is lost', () => {
     assert.ok(again.at >= c.fencedAt.get('n2')!, `started at +${again.at - lostAt} ms, fenced at +${c.fencedAt.get('n2')! - lostAt} ms`);
   });
 });
+
+describe('DC controller: fencing turned off while a node waits to be fenced', () => {
+  it('the lost node counts as down and its resource is recovered', () => {
+    const onlyN1 = `enabled: true
+    devices:
+      - { device: fence-n1, agent: fence_vigil_lab, hosts: [n1] }`;
+    const c = new MiniCluster(cibFromYaml(ONE('', onlyN1)), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    const [home] = c.activeOn('db');
+    const lostAt = c.now;
+    c.crash(home);
+    c.runFor(30_000);
+    assert.ok(!c.dispatched.some((d) => d.req.action === 'start' && d.at >= lostAt));
+    c.input({ type: 'committed', now: c.now, update: { kind: 'property', name: 'stonith-enabled', value: 'false' } });
+    c.runFor(5_000);
+    assert.ok(c.dispatched.some((d) => d.req.action === 'start' && d.at >= lostAt && d.req.node !== home));
+  });
+});
