@@ -34,6 +34,7 @@ import { loadAuthkeyFile } from '../transport/index.js';
 import { configPlan, findResource, nodeAdmin, resourceBan, resourceClear, resourceMove, resourceTargetRole } from './admin.js';
 import { Engine } from './engine.js';
 import { ControllerHost, type ActionResult, type DcOutput, type ExecuteRequest, type FenceRequest, type NodeOutput } from './controllers.js';
+import { HardwareWatchdog } from './hw-watchdog.js';
 import { PeerChannel } from './peer.js';
 
 export interface VigildOptions {
@@ -68,6 +69,7 @@ export class Vigild {
   private readonly stateDir: string;
   private api: Server | undefined;
   private supervisor: ChildProcess | undefined;
+  private hwWatchdog: HardwareWatchdog | undefined;
   private petTimer: NodeJS.Timeout | undefined;
   private contactTimer: NodeJS.Timeout | undefined;
   private cib: Cib;
@@ -130,6 +132,10 @@ export class Vigild {
     mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
     this.executor.onResult((r) => this.onLocalResult(r));
     if (!this.o.noSupervisor) this.startSupervisor();
+    if (this.o.watchdogDevice) {
+      this.hwWatchdog = new HardwareWatchdog(this.o.watchdogDevice, this.log);
+      this.hwWatchdog.start();
+    }
     this.wireEngine();
     const self = this.settings.nodes.find((n) => n.name === this.node)!;
     await this.peer.listen(self.addresses, this.settings.transport.links[0]?.port ?? 694, (from, method, body) => this.onPeer(from, method, body));
@@ -177,6 +183,7 @@ export class Vigild {
     if (this.petTimer) clearInterval(this.petTimer);
     this.ctl.stopAll();
     await this.executor.shutdown();
+    this.hwWatchdog?.stop();
     this.supervisor?.stdin?.write('disarm\n');
     this.supervisor?.stdin?.end();
     await this.engine.stop();
@@ -340,9 +347,11 @@ export class Vigild {
       case 'watchdog':
         if (out.deadline === null) this.supervisorLine('deadline none');
         else this.supervisorLine(`deadline ${out.deadline}`);
+        this.hwWatchdog?.setDeadline(out.deadline);
         break;
       case 'self-fence':
         this.log.fatal({ reason: out.reason }, 'self-fencing');
+        this.hwWatchdog?.fence(out.reason);
         this.supervisorLine('fence');
         this.selfFenceFallback();
         break;
@@ -531,6 +540,7 @@ export class Vigild {
           return null;
         }
         this.log.fatal({ from, reason: order.reason }, 'asked to self-fence');
+        this.hwWatchdog?.fence(order.reason ?? 'asked by the DC');
         this.supervisorLine('fence');
         this.selfFenceFallback();
         return null;
