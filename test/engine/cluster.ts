@@ -15,6 +15,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { isDeepStrictEqual } from 'node:util';
 import { monotonicMs } from '../../src/daemon/clock.js';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
@@ -263,18 +264,25 @@ export class EngineCluster {
   }
 }
 
-/** Propose through whichever node is DC now, retrying while the DC changes; resolves with the committed index. */
-export async function proposeViaDc(c: EngineCluster, update: Record<string, unknown>, among?: EngineProc[], timeoutMs = 20_000): Promise<number> {
+/**
+ * Propose through whichever node is DC now; resolves with the committed index. When a DC loses
+ * leadership mid-way the outcome is unknown, so before every retry it looks for the update in
+ * the log of the (new) stable DC: a DC holding a valid lease has committed every entry of earlier
+ * terms that will ever be committed, and reported them before its lease event. So an update is
+ * never committed twice, and never reported committed when it was lost.
+ */
+export async function proposeViaDc(c: EngineCluster, update: Record<string, unknown>, among?: EngineProc[], timeoutMs = 30_000): Promise<number> {
   const deadline = monotonicMs() + timeoutMs;
   let last = '';
   while (monotonicMs() < deadline) {
     const dcName = c.stableDc(among?.filter((p) => p.alive));
     if (dcName) {
-      const r: Record<string, unknown> = await c.proc(dcName).command({ cmd: 'propose', update }, 10_000).catch((e: Error) => ({ ok: false, error: e.message }));
+      const dc = c.proc(dcName);
+      const already = [...dc.committed.values()].find((e) => e.type === 'cib' && isDeepStrictEqual(e.update, update));
+      if (already) return already.index;
+      const r: Record<string, unknown> = await dc.command({ cmd: 'propose', update }, 10_000).catch((e: Error) => ({ ok: false, error: e.message }));
       if (r.ok) return r.index as number;
       last = String(r.error);
-      // Lost leadership mid-way: the entry may have been committed anyway; let the caller check.
-      if (/lost leadership|another entry/.test(last)) throw new Error(`proposal outcome unknown: ${last}`);
     }
     await new Promise((res) => setTimeout(res, 50));
   }
