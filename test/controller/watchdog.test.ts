@@ -121,7 +121,7 @@ describe('self-fencing contract: properties', () => {
         assert.equal(o.overlap, 0);
         assert.ok(o.recoveredAt !== undefined, 'recovered once the wait is over');
       },
-    ), { numRuns: 25 });
+    ), { numRuns: Number(process.env.PROP_RUNS ?? 25) });
   });
 });
 
