@@ -202,7 +202,7 @@ test('standby drains a node; move, ban and clear through the CLI; an impossible 
     r = await c.vigil(cli, ['resource', 'ban', 'vip', banned]);
     assert.equal(r.code, 0, r.stderr);
     r = await c.vigil(cli, ['resource', 'move', 'vip', banned]);
-    assert.notEqual(r.code, 0, 'moving onto a banned node is refused');
+    assert.equal(r.code, 2, 'moving onto a banned node is refused as wrong input');
     assert.match(r.stderr, /cannot move vip to/);
     const shown = await c.vigil(cli, ['config', 'show']);
     assert.equal(shown.code, 0, shown.stderr);

@@ -4,7 +4,7 @@
  * They join the `config` command that config.ts defines (validate, schema).
  */
 import type { Command } from 'commander';
-import { callApi, locateSocket, type ConfigPlan } from '../../api/index.js';
+import { daemonCall, type ConfigPlan } from '../../api/index.js';
 import { formatWarning, loadClusterConfig } from '../../config/index.js';
 
 function configCommand(program: Command): Command {
@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .option('--runtime-dir <dir>', 'runtime directory of the local daemon')
     .option('--json', 'print the typed model as JSON instead')
     .action(async (o: { runtimeDir?: string; json?: boolean }) => {
-      const r = await callApi<{ yaml: string; config: unknown }>(await locateSocket(o), { op: 'config-show' });
+      const r = await daemonCall<{ yaml: string; config: unknown }>(o, { op: 'config-show' });
       process.stdout.write(o.json ? `${JSON.stringify(r.config, null, 2)}\n` : r.yaml);
     });
 
@@ -30,12 +30,11 @@ export function register(program: Command): void {
     .action(async (file: string, o: { dryRun?: boolean; runtimeDir?: string }) => {
       const loaded = await loadClusterConfig(file);
       for (const w of loaded.warnings) process.stderr.write(`vigil: ${formatWarning(w)}\n`);
-      const sock = await locateSocket(o);
-      const plan = await callApi<ConfigPlan>(sock, { op: 'config-apply', config: loaded.config, dryRun: true });
+      const plan = await daemonCall<ConfigPlan>(o, { op: 'config-apply', config: loaded.config, dryRun: true });
       if (plan.changes.length === 0) { process.stdout.write('no changes\n'); return; }
       process.stdout.write(`plan:\n${plan.changes.map((c) => `  ${c}`).join('\n')}\n`);
       if (o.dryRun) return;
-      const done = await callApi<ConfigPlan>(sock, { op: 'config-apply', config: loaded.config }, 60_000);
+      const done = await daemonCall<ConfigPlan>(o, { op: 'config-apply', config: loaded.config }, 60_000);
       process.stdout.write(done.applied ? 'applied\n' : 'not applied\n');
     });
 }

@@ -1,6 +1,6 @@
 /** `vigil node standby|online|maintenance|ready NAME`: node states, applied through the DC. */
 import type { Command } from 'commander';
-import { callApi, locateSocket, type NodeAdminAction } from '../../api/index.js';
+import { daemonCall, type NodeAdminAction } from '../../api/index.js';
 
 const HELP: Record<NodeAdminAction, string> = {
   standby: 'move every resource off the node and keep it empty (it stays a voting member)',
@@ -18,7 +18,7 @@ export function register(program: Command): void {
       .option('--runtime-dir <dir>', 'runtime directory of the local daemon')
       .option('-c, --config <file>', 'find the daemon through this configuration')
       .action(async (name: string, o: { runtimeDir?: string; config?: string }) => {
-        const r = await callApi<{ note: string }>(await locateSocket(o), { op: 'node', action, node: name });
+        const r = await daemonCall<{ note: string }>(o, { op: 'node', action, node: name });
         process.stdout.write(`${r.note}\n`);
       });
   }

@@ -1,6 +1,6 @@
 /** `vigil resource move|ban|clear|cleanup|restart|start|stop RSC [NODE]`, applied through the DC. */
 import type { Command } from 'commander';
-import { callApi, locateSocket, type ResourceAdminAction } from '../../api/index.js';
+import { daemonCall, type ResourceAdminAction } from '../../api/index.js';
 
 const ACTIONS: Array<[ResourceAdminAction, string, boolean]> = [
   ['move', 'move a resource to NODE (or away from where it runs, without NODE); refused, changing nothing, when it cannot go there', false],
@@ -24,7 +24,7 @@ export function register(program: Command): void {
       .action(async (id: string, ...rest: unknown[]) => {
         const node = typeof rest[0] === 'string' ? rest[0] : undefined;
         const o = rest.find((x): x is { runtimeDir?: string; config?: string; timeout: string } => typeof x === 'object' && x !== null && 'timeout' in x)!;
-        const r = await callApi<{ note: string }>(await locateSocket(o), { op: 'resource', action, rsc: id, ...(node ? { node } : {}) }, Number(o.timeout) * 1000);
+        const r = await daemonCall<{ note: string }>(o, { op: 'resource', action, rsc: id, ...(node ? { node } : {}) }, Number(o.timeout) * 1000);
         process.stdout.write(`${r.note}\n`);
       });
   }

@@ -1,6 +1,6 @@
 /** `vigil stop`: shut the local daemon down cleanly (its resources are stopped or moved first). */
 import type { Command } from 'commander';
-import { callApi, locateSocket } from '../../api/index.js';
+import { daemonCall } from '../../api/index.js';
 
 export function register(program: Command): void {
   program.command('stop')
@@ -9,7 +9,7 @@ export function register(program: Command): void {
     .option('-c, --config <file>', 'find the daemon through this configuration')
     .option('--timeout <seconds>', 'how long to wait', '120')
     .action(async (o: { runtimeDir?: string; config?: string; timeout: string }) => {
-      const r = await callApi<{ note: string }>(await locateSocket(o), { op: 'shutdown' }, Number(o.timeout) * 1000);
+      const r = await daemonCall<{ note: string }>(o, { op: 'shutdown' }, Number(o.timeout) * 1000);
       process.stdout.write(`${r.note}\n`);
     });
 }
