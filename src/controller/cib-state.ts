@@ -125,7 +125,10 @@ function nodeStateChange(n: NodeState, state: CibUpdate & { kind: 'node-state' }
   switch (state) {
     case 'joined': {
       const { unclean: _u, shutdown: _s, ...rest } = n;
-      return { ...rest, inCluster: true, controllerOnline: true, join: 'member', expected: 'member' };
+      // A node that was away (restarted, or cut off) may have changed anything meanwhile, and a
+      // restarted executor numbers its calls from 1 again: forget its history; the DC probes it.
+      const history = n.inCluster ? n.history : [];
+      return { ...rest, history, inCluster: true, controllerOnline: true, join: 'member', expected: 'member' };
     }
     case 'left':
       // A clean shutdown: the node stopped its resources first; transient attributes go with it.

@@ -84,6 +84,11 @@ describe('applyUpdate', () => {
     cib = applyUpdate(cib, { kind: 'node-state', node: 'n2', state: 'joined' });
     n2 = cib.status.nodes.find((n) => n.name === 'n2')!;
     assert.deepEqual([n2.inCluster, n2.join, n2.expected], [true, 'member', 'member']);
+    // Back from a loss without fencing: its history is forgotten (it will be probed), but not when already a member.
+    cib = applyUpdates(cib, [result('n2', op('start', 0)), { kind: 'node-state', node: 'n2', state: 'joined' }]);
+    assert.equal(cib.status.nodes.find((n) => n.name === 'n2')!.history.length, 1, 'joined again while a member: kept');
+    cib = applyUpdates(cib, [{ kind: 'node-state', node: 'n2', state: 'lost' }, { kind: 'node-state', node: 'n2', state: 'joined' }]);
+    assert.deepEqual(cib.status.nodes.find((n) => n.name === 'n2')!.history, []);
   });
 
   it('fail counts: increments saturate at INFINITY, 0 clears, cleanup forgets history and counts', () => {

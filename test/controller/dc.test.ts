@@ -239,3 +239,19 @@ describe('DC controller: fencing turned off while a node waits to be fenced', ()
     assert.ok(c.dispatched.some((d) => d.req.action === 'start' && d.at >= lostAt && d.req.node !== home));
   });
 });
+
+describe('DC controller: a node that restarts and rejoins', () => {
+  it('its new results count although its executor numbers calls from 1 again', () => {
+    const c = new MiniCluster(cibFromYaml(ONE()), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    assert.deepEqual(c.activeOn('db'), ['n2']);
+    c.crash('n2');
+    c.runFor(5_000);
+    assert.equal(c.activeOn('db').filter((n) => n !== 'n2').length, 1, 'recovered elsewhere');
+    c.restart('n2');
+    c.runFor(10_000);
+    const hist = c.cib.status.nodes.find((n) => n.name === 'n2')!.history.find((h) => h.rsc === 'db')!;
+    assert.equal(hist.ops.find((o) => o.id === 'db_last_0')!.rc, 7, 'the new probe is what the CIB says');
+    assert.equal(c.activeOn('db').filter((n) => !c.down.has(n)).length, 1);
+  });
+});

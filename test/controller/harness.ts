@@ -47,7 +47,8 @@ export class MiniCluster {
   readonly outputs: DcOutput[] = [];
   /** Pending events by time. */
   private queue: Array<{ at: number; input: DcInput; effect?: () => void }> = [];
-  private callId = 0;
+  /** Executor call ids per node: a restarted node numbers its calls from 1 again, as a new executor does. */
+  private readonly callIds = new Map<string, number>();
   private readonly busyUntil = new Map<string, number>();
   wakeAt: number | null = null;
   readonly down = new Set<string>();
@@ -122,7 +123,7 @@ export class MiniCluster {
       here.set(req.resource, 'Started'); // a failed start may leave it half running
     }
     this.completed.push({ at, req, rc });
-    this.input({ type: 'action-result', now: at, node: req.node, result: { callId: ++this.callId, resource: req.resource, action: req.action, intervalMs: req.intervalMs, rc, opStatus: OpStatus.Done, userData: req.userData, finishedAt: at, startedAt: at - 100, durationMs: 100 } });
+    this.input({ type: 'action-result', now: at, node: req.node, result: { callId: this.nextCallId(req.node), resource: req.resource, action: req.action, intervalMs: req.intervalMs, rc, opStatus: OpStatus.Done, userData: req.userData, finishedAt: at, startedAt: at - 100, durationMs: 100 } });
   }
 
   /** Deliver events up to `until` (virtual ms), ticking at the DC's wakeAt. */
@@ -169,9 +170,16 @@ export class MiniCluster {
     this.input({ type: 'membership', now: this.now, members: this.members });
   }
 
+  private nextCallId(node: string): number {
+    const n = (this.callIds.get(node) ?? 0) + 1;
+    this.callIds.set(node, n);
+    return n;
+  }
+
   /** A node (crashed or fenced) boots again with nothing running and rejoins. */
   restart(node: string): void {
     this.down.delete(node);
+    this.callIds.delete(node);
     this.reality.set(node, new Map());
     if (!this.members.includes(node)) this.members = [...this.members, node];
     this.input({ type: 'membership', now: this.now, members: this.members });
@@ -182,6 +190,6 @@ export class MiniCluster {
     if (rc === OcfRc.NotRunning) here?.delete(resource);
     const mon = [...this.dispatched].reverse().find((d) => d.req.node === node && d.req.resource === resource && d.req.intervalMs > 0);
     if (!mon) throw new Error(`no recurring monitor for ${resource} on ${node}`);
-    this.input({ type: 'action-result', now: this.now, node, result: { callId: ++this.callId, resource, action: 'monitor', intervalMs: mon.req.intervalMs, rc, opStatus: OpStatus.Done, userData: mon.req.userData, finishedAt: this.now } });
+    this.input({ type: 'action-result', now: this.now, node, result: { callId: this.nextCallId(node), resource, action: 'monitor', intervalMs: mon.req.intervalMs, rc, opStatus: OpStatus.Done, userData: mon.req.userData, finishedAt: this.now } });
   }
 }
