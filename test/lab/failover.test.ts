@@ -172,6 +172,18 @@ test('a failing monitor: restarted in place, moved once migration-threshold is r
     assert.notEqual(moved, first);
     const s = await c.status(c.hosts[0]);
     assert.ok(s.resources.find((x) => x.id === 'dm')!.failures.some((f) => f.node === first && f.count >= 2));
+    // cleanup forgets the failures; restart stops it and starts it again; stop keeps it stopped.
+    let r = await c.vigil(c.hosts[0], ['resource', 'cleanup', 'dm']);
+    assert.equal(r.code, 0, r.stderr);
+    await c.waitFor('the failures to be forgotten', async () => (await where()).count === 0, 20_000);
+    await c.waitFor('dm to run after the cleanup', async () => (await where()).node, 20_000);
+    r = await c.vigil(c.hosts[0], ['resource', 'restart', 'dm']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /restarted/);
+    await c.waitFor('dm to run after the restart', async () => (await where()).node, 20_000);
+    r = await c.vigil(c.hosts[0], ['resource', 'stop', 'dm']);
+    assert.equal(r.code, 0, r.stderr);
+    await c.waitFor('dm to stop', async () => (await where()).node === undefined, 20_000);
   });
 });
 

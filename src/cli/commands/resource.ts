@@ -7,7 +7,7 @@ const ACTIONS: Array<[ResourceAdminAction, string, boolean]> = [
   ['ban', 'keep a resource off NODE', true],
   ['clear', 'remove the constraints move and ban added', false],
   ['cleanup', 'forget failures and history of a resource (on NODE, or everywhere) so it is probed again', false],
-  ['restart', 'stop the resource and start it again where it is', false],
+  ['restart', 'stop the resource, then start it again (where the scores place it)', false],
   ['start', 'let the resource run (target-role Started)', false],
   ['stop', 'stop the resource and keep it stopped (target-role Stopped)', false],
 ];
