@@ -50,6 +50,12 @@ export interface DcState {
   unsafe: Map<string, UnsafeNode>;
   /** Nodes to probe for every resource (they rejoined), regardless of their recorded history. */
   reprobe: Set<string>;
+  /**
+   * Call keys of the recurring monitors this DC runs, per `node/resource`. A stop, promote or
+   * demote cancels them (empty set): a result that was already under way then is stale.
+   * No entry: not known to this DC (an earlier DC started them), so results are taken as they come.
+   */
+  monitors: Map<string, string[]>;
   fenceFailedAt: Map<string, number>;
   recheckAt: number | null;
   /** Synthetic call ids (timeouts, fence devices) per node, above anything recorded there. */
@@ -79,7 +85,7 @@ export function createDc(options: DcOptions, cib: Cib, now: number, haveQuorum =
       skipWatchdogWait: options.skipWatchdogWait,
     },
     cib, haveQuorum, members: null, transitionSeq: 0, transition: null, dirty: 'new DC', pending: new Map(), proposalSeq: 0,
-    unsafe: new Map(), reprobe: new Set(), fenceFailedAt: new Map(), recheckAt: null, syntheticCalls: 0,
+    unsafe: new Map(), reprobe: new Set(), monitors: new Map(), fenceFailedAt: new Map(), recheckAt: null, syntheticCalls: 0,
   };
   // Nodes the CIB already shows lost (by an earlier DC) stay unsafe: the wait starts again now.
   if (stonithEnabled(cib)) {
@@ -97,6 +103,7 @@ function copyState(s: DcState): DcState {
     pending: new Map(s.pending),
     unsafe: new Map([...s.unsafe].map(([k, v]) => [k, { ...v }])),
     reprobe: new Set(s.reprobe),
+    monitors: new Map(s.monitors),
     fenceFailedAt: new Map(s.fenceFailedAt),
     transition: s.transition ? { ...s.transition, actions: s.transition.actions.map((a) => ({ ...a })) } : null,
   };
@@ -309,6 +316,13 @@ function onResult(st: Step, node: string, r: ActionResult): void {
     return;
   }
   // Unsolicited: a recurring monitor, a local probe, or the late result of an older transition.
+  if (r.intervalMs > 0) {
+    const known = s.monitors.get(`${node}/${r.resource}`);
+    if (known && !known.includes(key ?? '')) {
+      st.log('debug', `ignoring a result of a cancelled monitor of ${r.resource} on ${node} (rc=${r.rc})`);
+      return;
+    }
+  }
   const ok = recordResult(st, node, r);
   if (r.intervalMs > 0) {
     if (!ok) st.markDirty(`monitor of ${r.resource} on ${node} failed`);
@@ -625,6 +639,7 @@ function dispatchOperation(st: Step, a: GraphAction, t: Transition, prims: Map<s
     return true;
   }
   const req: ExecuteRequest = buildRequest(s.cib.config, info, a.node, a.resource, action, 0, a.key, target);
+  if (req.cancelRecurring) s.monitors.set(`${a.node}/${a.resource}`, []);
   a.state = 'in-flight';
   a.deadline = st.now + req.timeoutMs + s.opts.resultGraceMs;
   st.out.push({ type: 'execute', request: req });
@@ -653,9 +668,19 @@ function startMonitors(st: Step, node: string, resource: string, primitive: stri
   for (const op of recurringMonitors(info.primitive, role)) {
     const target = monitorTargetRc(role);
     const key = transitionKey(`${aid}m${op.intervalMs}`, tid, target, s.opts.self);
+    const id = `${node}/${resource}`;
+    // The executor replaces a monitor with the same interval: its older key is stale from now on.
+    s.monitors.set(id, [...(s.monitors.get(id) ?? []).filter((k) => monitorInterval(k) !== op.intervalMs), key]);
     st.out.push({ type: 'execute', request: buildRequest(s.cib.config, info, node, resource, 'monitor', op.intervalMs, key, target, op.role ?? role) });
   }
 }
 
 /** Same as dcStep. */
 export const stepDc = dcStep;
+
+/** The interval a monitor call key was made for (`<action>m<interval>:...`), or -1. */
+function monitorInterval(key: string): number {
+  const m = /^[^:]*m(\d+):/.exec(key);
+  return m ? Number(m[1]) : -1;
+}
+

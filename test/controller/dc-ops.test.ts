@@ -319,3 +319,19 @@ describe('DC controller: a promotable clone on a lost node', () => {
     assert.ok(promote.at >= c.fencedAt.get('n2')!, `promoted at +${promote.at - lostAt}, fenced at +${c.fencedAt.get('n2')! - lostAt}`);
   });
 });
+
+describe('DC controller: results of cancelled monitors', () => {
+  it('a monitor result that was under way when the promote cancelled it is ignored', () => {
+    const yaml = PROMOTABLE.replace('        - { name: monitor, interval: 10s, role: Promoted }\n        - { name: monitor, interval: 11s, role: Unpromoted }', '        - { name: monitor, interval: 10s }');
+    const c = new MiniCluster(cibFromYaml(yaml), ['n1', 'n2', 'n3']);
+    c.runFor(10_000);
+    assert.ok(roles(c, 'dbi').includes('n2:Promoted'));
+    const first = c.dispatched.find((d) => d.req.node === 'n2' && d.req.intervalMs > 0 && d.req.targetRc === 0)!;
+    const before = c.dispatched.length;
+    // The Unpromoted-role monitor's last run reports rc 8 after the promote replaced it.
+    c.input({ type: 'action-result', now: c.now, node: 'n2', result: { callId: 999, resource: 'dbi', action: 'monitor', intervalMs: 10_000, rc: 8, opStatus: 0, userData: first.req.userData } });
+    c.runFor(5_000);
+    assert.equal(c.dispatched.slice(before).filter((d) => d.req.intervalMs === 0).length, 0, 'no recovery');
+    assert.equal(c.cib.status.nodes.find((n) => n.name === 'n2')!.transientAttributes['fail-count-dbi#monitor_10000'], undefined);
+  });
+});
