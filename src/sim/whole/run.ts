@@ -168,7 +168,7 @@ export function formatWholeSummary(s: WholeSummary): string {
   if (s.failures.length) {
     const by = new Map<string, number[]>();
     for (const f of s.failures) by.set(f.invariant, [...(by.get(f.invariant) ?? []), f.seed]);
-    lines.push(`RESULT: ${s.failures.length} seed(s) violated an invariant: ${[...by].map(([k, v]) => `${k} (seeds ${v.slice(0, 12).join(', ')}${v.length > 12 ? ', ...' : ''})`).join('; ')}`);
+    lines.push(`RESULT: ${s.failures.length} seed(s) violated an invariant: ${[...by].map(([k, v]) => `${k} ${v.length} (seeds ${v.slice(0, 12).join(', ')}${v.length > 12 ? ', ...' : ''})`).join('; ')}`);
   } else lines.push('RESULT: all invariants held');
   return lines.join('\n');
 }
