@@ -56,6 +56,8 @@ export interface DcState {
    * No entry: not known to this DC (an earlier DC started them), so results are taken as they come.
    */
   monitors: Map<string, string[]>;
+  /** Per node: added to its executor's call ids after the executor restarted (numbering from 1 again). */
+  callOffsets: Map<string, number>;
   fenceFailedAt: Map<string, number>;
   recheckAt: number | null;
   /** Synthetic call ids (timeouts, fence devices) per node, above anything recorded there. */
@@ -85,7 +87,7 @@ export function createDc(options: DcOptions, cib: Cib, now: number, haveQuorum =
       skipWatchdogWait: options.skipWatchdogWait,
     },
     cib, haveQuorum, members: null, transitionSeq: 0, transition: null, dirty: 'new DC', pending: new Map(), proposalSeq: 0,
-    unsafe: new Map(), reprobe: new Set(), monitors: new Map(), fenceFailedAt: new Map(), recheckAt: null, syntheticCalls: 0,
+    unsafe: new Map(), reprobe: new Set(), monitors: new Map(), callOffsets: new Map(), fenceFailedAt: new Map(), recheckAt: null, syntheticCalls: 0,
   };
   // Nodes the CIB already shows lost (by an earlier DC) stay unsafe: the wait starts again now.
   if (stonithEnabled(cib)) {
@@ -104,6 +106,7 @@ function copyState(s: DcState): DcState {
     unsafe: new Map([...s.unsafe].map(([k, v]) => [k, { ...v }])),
     reprobe: new Set(s.reprobe),
     monitors: new Map(s.monitors),
+    callOffsets: new Map(s.callOffsets),
     fenceFailedAt: new Map(s.fenceFailedAt),
     transition: s.transition ? { ...s.transition, actions: s.transition.actions.map((a) => ({ ...a })) } : null,
   };
@@ -254,6 +257,30 @@ function synthCallId(s: DcState, node: string): number {
   return s.syntheticCalls;
 }
 
+/**
+ * The call id to record. The status orders a node's operations by call id, but an executor that
+ * restarted numbers from 1 again: a result with a lower call id than the newest recorded one,
+ * for an operation that started after that one ran, comes from a new executor — its ids are
+ * shifted above what is recorded (and every later one by the same amount).
+ */
+function rebasedCallId(s: DcState, node: string, r: ActionResult): number {
+  if (r.callId <= 0) return r.callId;
+  const offset = s.callOffsets.get(node) ?? 0;
+  const id = r.callId + offset;
+  let newest: OperationRecord | undefined;
+  for (const h of s.cib.status.nodes.find((n) => n.name === node)?.history ?? []) {
+    for (const o of h.ops) if (!newest || o.callId > newest.callId) newest = o;
+  }
+  if (!newest || id > newest.callId) return id;
+  // A probe is the latest word on its resource by construction (the executor runs it after
+  // everything queued before it), so a probe below the newest record means a new executor.
+  const probe = isProbe(r.action, r.intervalMs);
+  const startedLater = r.startedAt !== undefined && newest.lastRun !== undefined && r.startedAt >= (newest.lastRun + 1) * 1000;
+  if (!probe && !startedLater) return id; // a late result of an older call
+  s.callOffsets.set(node, newest.callId + 1 - r.callId);
+  return newest.callId + 1;
+}
+
 function toRecord(node: string, r: ActionResult, now: number): OperationRecord {
   const at = Math.floor((r.finishedAt ?? now) / 1000);
   const rec: OperationRecord = {
@@ -273,7 +300,7 @@ function toRecord(node: string, r: ActionResult, now: number): OperationRecord {
 /** Record a result and, when it is a failure, count it (Pacemaker's rules for the increment). */
 function recordResult(st: Step, node: string, r: ActionResult): boolean {
   const s = st.s;
-  const rec = toRecord(node, r, st.now);
+  const rec = toRecord(node, { ...r, callId: rebasedCallId(s, node, r) }, st.now);
   const info = primitives(s.cib.config).get(baseId(r.resource));
   // Starts (and probes) remember the agent and parameters, so an orphan can still be stopped.
   const remember = info && r.intervalMs === 0 && (r.action === 'start' || r.action === 'monitor') ? { agent: info.primitive.agent, params: { ...info.primitive.params } } : {};
