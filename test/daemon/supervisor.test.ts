@@ -28,7 +28,9 @@ async function scenario(act: (stdin: NodeJS.WritableStream, stopPetting: () => v
     const code = await Promise.race([exited, sleep(5000).then(() => 'timeout' as const)]);
     clearInterval(pet);
     if (code === 'timeout') sup.kill('SIGKILL');
-    const daemonGone = daemon.exitCode !== null || daemon.signalCode !== null;
+    // The 'exit' event of a killed child arrives asynchronously: give it a moment.
+    const daemonExit = new Promise<boolean>((r) => { if (daemon.exitCode !== null || daemon.signalCode !== null) r(true); else daemon.once('exit', () => r(true)); });
+    const daemonGone = await Promise.race([daemonExit, sleep(expectStopped ? 3000 : 200).then(() => false)]);
     if (!daemonGone) daemon.kill('SIGKILL');
     if (expectStopped) {
       assert.equal(code, 3, 'the supervisor self-fenced');
