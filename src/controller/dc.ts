@@ -691,7 +691,8 @@ function monitorsAfterProbe(st: Step, node: string, r: ActionResult, tid: number
 function startMonitors(st: Step, node: string, resource: string, primitive: string, role: Role, tid: number, aid: number): void {
   const s = st.s;
   const info = primitives(s.cib.config).get(primitive);
-  if (!info || info.primitive.agent.class === 'stonith' || !managed(s.cib.config, info)) return;
+  // Nothing runs on a node in maintenance, not even a monitor (it may have entered it meanwhile).
+  if (!info || info.primitive.agent.class === 'stonith' || !managed(s.cib.config, info) || nodeInMaintenance(s, node)) return;
   for (const op of recurringMonitors(info.primitive, role)) {
     const target = monitorTargetRc(role);
     const key = transitionKey(`${aid}m${op.intervalMs}`, tid, target, s.opts.self);

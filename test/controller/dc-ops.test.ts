@@ -335,3 +335,14 @@ describe('DC controller: results of cancelled monitors', () => {
     assert.equal(c.cib.status.nodes.find((n) => n.name === 'n2')!.transientAttributes['fail-count-dbi#monitor_10000'], undefined);
   });
 });
+
+describe('DC controller: maintenance entered while a start runs', () => {
+  it('no recurring monitor is asked for on that node afterwards', () => {
+    const c = new MiniCluster(cibFromYaml(SINGLE), ['n1', 'n2', 'n3'], { duration: (r) => (r.action === 'start' ? 2_000 : 100) });
+    c.runFor(1_000);
+    const start = c.dispatched.find((d) => d.req.action === 'start')!;
+    c.input({ type: 'committed', now: c.now, update: { kind: 'node-attribute', node: start.req.node, name: 'maintenance', value: 'true', lifetime: 'forever' } });
+    c.runFor(10_000);
+    assert.ok(!c.dispatched.some((d) => d.req.node === start.req.node && d.at > start.at), c.dispatched.filter((d) => d.at > start.at).map((d) => `${d.req.action}@${d.req.node}`).join(' '));
+  });
+});
