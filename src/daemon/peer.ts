@@ -39,6 +39,11 @@ export class PeerError extends Error {
     super(message);
     this.name = 'PeerError';
   }
+
+  /** The API error code a forwarded request keeps (an input error on the DC is one here too). */
+  get code(): string {
+    return this.remoteCode === 'input' || this.remoteCode === 'unavailable' ? this.remoteCode : 'failed';
+  }
 }
 
 export class PeerChannel {

@@ -32,7 +32,7 @@ test('peer channel: authenticated calls between nodes; forged, replayed, misaddr
   try {
     assert.deepEqual(await a.call('b', 'execute', { rsc: 'vip' }), { echo: { rsc: 'vip' } });
     assert.deepEqual(seen, [['a', 'execute', { rsc: 'vip' }]]);
-    await assert.rejects(a.call('b', 'fail', {}), (e: PeerError) => e.remoteCode === 'input' && /no such resource/.test(e.message));
+    await assert.rejects(a.call('b', 'fail', {}), (e: PeerError) => e.remoteCode === 'input' && e.code === 'input' && /no such resource/.test(e.message));
     await assert.rejects(mallory.call('b', 'execute', {}), PeerError);
     assert.equal(b.counters.forged, 1);
     await assert.rejects(confused.call('c', 'execute', {}), (e: PeerError) => e.remoteCode === 'wrong-node');
