@@ -153,7 +153,7 @@ export function dcStep(state: DcState, input: DcInput): StepResult<DcState, DcOu
       st.markDirty('CIB replaced');
       break;
     case 'membership':
-      onMembership(st, input.members, input.left ?? []);
+      onMembership(st, input.members, input.left ?? [], input.restarted ?? []);
       break;
     case 'quorum':
       if (s.haveQuorum !== input.haveQuorum) {
@@ -201,10 +201,24 @@ function onCommitted(st: Step, update: CibUpdate): void {
   st.markDirty(`CIB changed (${update.kind})`);
 }
 
-function onMembership(st: Step, members: string[], left: string[]): void {
+function onMembership(st: Step, members: string[], left: string[], restarted: string[]): void {
   const s = st.s;
   const now = st.now;
   const at = Math.floor(now / 1000);
+  // A restarted member: what is recorded for it no longer matches its executor (state, call ids).
+  for (const name of restarted) {
+    const ns = s.cib.status.nodes.find((n) => n.name === name);
+    if (!members.includes(name) || !ns || !ns.inCluster) continue;
+    for (const change of ['lost', 'joined'] as const) {
+      st.propose({ kind: 'node-state', node: name, state: change, at });
+      s.cib = applyUpdate(s.cib, { kind: 'node-state', node: name, state: change, at });
+    }
+    s.callOffsets.delete(name);
+    s.monitors = new Map([...s.monitors].filter(([k]) => !k.startsWith(`${name}/`)));
+    s.reprobe.add(name);
+    for (const a of s.transition?.actions ?? []) if (a.state === 'in-flight' && a.node === name && a.task !== 'fence') a.state = 'lost';
+    st.markDirty(`${name} restarted`);
+  }
   const inSet = new Set(members);
   const fencing = stonithEnabled(s.cib);
   const known = new Set([...s.cib.config.nodes.map((n) => n.name), ...s.cib.status.nodes.map((n) => n.name)]);

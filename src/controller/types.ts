@@ -116,8 +116,14 @@ export type DcInput =
   | { type: 'committed'; now: number; update: CibUpdate }
   /** The whole CIB was replaced (snapshot installed). */
   | { type: 'cib'; now: number; cib: Cib }
-  /** The nodes currently in this partition's membership (this node included). `left`: nodes that said goodbye cleanly. */
-  | { type: 'membership'; now: number; members: NodeName[]; left?: NodeName[] }
+  /**
+   * The nodes currently in this partition's membership (this node included). `left`: nodes that
+   * said goodbye cleanly. `restarted`: members whose Vigil process restarted since last reported
+   * (a new incarnation, also when it came back within deadtime; this node too, on the first
+   * report after it started): their recorded history is forgotten and they are probed again, as
+   * their executor lost its state and numbers its calls from 1 again.
+   */
+  | { type: 'membership'; now: number; members: NodeName[]; left?: NodeName[]; restarted?: NodeName[] }
   | { type: 'quorum'; now: number; haveQuorum: boolean }
   /** A result of an operation on `node` (requested by this DC, an earlier DC, or a local probe). */
   | { type: 'action-result'; now: number; node: NodeName; result: ActionResult }

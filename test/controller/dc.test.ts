@@ -255,3 +255,24 @@ describe('DC controller: a node that restarts and rejoins', () => {
     assert.equal(c.activeOn('db').filter((n) => !c.down.has(n)).length, 1);
   });
 });
+
+describe('DC controller: a member whose Vigil process restarted within deadtime', () => {
+  it('is probed again, and its later failures are recorded and recovered although call ids restarted', () => {
+    const c = new MiniCluster(cibFromYaml(ONE()), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    assert.deepEqual(c.activeOn('db'), ['n2']);
+    // Many operations first, so the recorded call ids on n2 are well above a fresh executor's.
+    for (let i = 0; i < 3; i++) { c.monitorFails('n2', 'db'); c.runFor(3_000); }
+    assert.deepEqual(c.activeOn('db'), ['n2']);
+    const before = c.dispatched.length;
+    c.daemonRestart('n2');
+    c.runFor(3_000);
+    assert.ok(c.dispatched.slice(before).some((d) => d.req.node === 'n2' && d.req.action === 'monitor' && d.req.intervalMs === 0), 'probed again');
+    assert.deepEqual(c.activeOn('db'), ['n2'], 'found running, left alone');
+    const mark = c.dispatched.length;
+    c.monitorFails('n2', 'db');
+    c.runFor(5_000);
+    assert.ok(c.dispatched.slice(mark).some((d) => d.req.action === 'stop' && d.req.node === 'n2'), 'the new failure is acted on');
+    assert.equal(c.activeOn('db').length, 1);
+  });
+});

@@ -176,6 +176,12 @@ export class MiniCluster {
     return n;
   }
 
+  /** Only the node's Vigil process restarts, within deadtime: resources keep running, call ids start again. */
+  daemonRestart(node: string): void {
+    this.callIds.delete(node);
+    this.input({ type: 'membership', now: this.now, members: this.members, restarted: [node] });
+  }
+
   /** A node (crashed or fenced) boots again with nothing running and rejoins. */
   restart(node: string): void {
     this.down.delete(node);
