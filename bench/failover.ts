@@ -197,11 +197,11 @@ console.log(`  vigil       median ${round(quantile(gaps, 0.5))} ms   p99 ${round
 if (kaGaps) console.log(`  keepalived  median ${round(quantile(kaGaps, 0.5))} ms   p99 ${round(quantile(kaGaps, 0.99))} ms   (advert_int 1 s)`);
 else console.log('  keepalived  not installed: no comparison');
 console.log(`vigil resource move: switchover median ${round(quantile(moves.map((m) => m.switchMs), 0.5))} ms, client gap median ${round(quantile(moves.map((m) => m.gapMs), 0.5))} ms (${moves.length} moves)`);
-console.log(`observer: ${c.observer.rounds} rounds, ${overlaps} instants with two holders of the VIP`);
+console.log(`observer: ${c.observer.rounds} rounds, ${overlaps} instants with two holders of the VIP (${c.observer.straddled.length} rounds straddled a move and were not confirmed on re-check)`);
 console.log(JSON.stringify({
   bench: 'failover', trials: gaps.length,
   kill: { medianMs: round(quantile(gaps, 0.5)), p99Ms: round(quantile(gaps, 0.99)), maxMs: round(Math.max(...gaps)), dcMedianMs: round(quantile(dcGaps, 0.5)), nonDcMedianMs: round(quantile(otherGaps, 0.5)), gapsMs: gaps.map(round) },
   move: { switchoverMedianMs: round(quantile(moves.map((m) => m.switchMs), 0.5)), gapMedianMs: round(quantile(moves.map((m) => m.gapMs), 0.5)), moves: moves.length },
   keepalived: kaGaps ? { medianMs: round(quantile(kaGaps, 0.5)), p99Ms: round(quantile(kaGaps, 0.99)) } : 'absent',
-  overlaps, targets: { medianMs: 1500, p99Ms: 2500 },
+  overlaps, straddled: c.observer.straddled.length, targets: { medianMs: 1500, p99Ms: 2500 },
 }));

@@ -65,7 +65,13 @@ export interface LabCluster {
   waitForHolder(opts?: { among?: string[]; timeoutMs?: number }): Promise<string>;
   waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
   /** Observer: polls every host; overlaps are recorded (never two holders at one instant). */
-  observer: { overlaps: Overlap[]; rounds: number; stop(): Promise<void> };
+  observer: {
+    overlaps: Overlap[];
+    /** Rounds that saw two holders once, but not on the immediate second and third look (a move straddling a round). */
+    straddled: Overlap[];
+    rounds: number;
+    stop(): Promise<void>;
+  };
   /** HTTP prober in the client namespace. */
   startProber(intervalMs?: number): Promise<Prober>;
   vigil(host: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
@@ -160,14 +166,21 @@ ${(o.resourcesYaml ?? defaultResources)({ vip, webCommand, hosts })}`;
     };
 
     // The observer: one round = one `ip` per host, started at the same time.
-    const observer = { overlaps: [] as Overlap[], rounds: 0, running: true, loop: Promise.resolve(), stop: async () => undefined as void };
+    const observer = { overlaps: [] as Overlap[], straddled: [] as Overlap[], rounds: 0, running: true, loop: Promise.resolve(), stop: async () => undefined as void };
     observer.loop = (async () => {
       while (observer.running) {
         const at = monotonicMs();
         try {
           const holders = await vipHolders();
           observer.rounds++;
-          if (holders.length > 1) observer.overlaps.push({ at, holders });
+          if (holders.length > 1) {
+            // The hosts of one round are read by separate `ip` processes at slightly different
+            // instants, so a move (stop on one host, then start on another) can straddle a
+            // round. Look again at once: two holders that are real are still there.
+            const again = [await vipHolders(), await vipHolders()];
+            if (again.some((h) => h.length > 1)) observer.overlaps.push({ at, holders });
+            else observer.straddled.push({ at, holders });
+          }
         } catch { /* a namespace being torn down */ }
         await sleep(40);
       }

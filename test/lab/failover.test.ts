@@ -15,6 +15,7 @@ const available = netnsAvailable();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function noOverlap(c: LabCluster): void {
+  if (c.observer.straddled.length) process.stderr.write(`observer: ${c.observer.straddled.length} round(s) straddled a move (two holders once, one on the immediate re-checks)\n`);
   assert.deepEqual(c.observer.overlaps, [], `two hosts held ${c.vip} at once: ${JSON.stringify(c.observer.overlaps.slice(0, 5))}`);
   assert.ok(c.observer.rounds > 10, `the observer ran (${c.observer.rounds} rounds)`);
 }
