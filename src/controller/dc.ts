@@ -273,9 +273,10 @@ function synthCallId(s: DcState, node: string): number {
 
 /**
  * The call id to record. The status orders a node's operations by call id, but an executor that
- * restarted numbers from 1 again: a result with a lower call id than the newest recorded one,
- * for an operation that started after that one ran, comes from a new executor — its ids are
- * shifted above what is recorded (and every later one by the same amount).
+ * restarted numbers from 1 again: a probe with a lower call id than the newest recorded one
+ * comes from a new executor (a probe is the latest word on its resource: the executor runs it
+ * after everything queued before it) — its ids are shifted above what is recorded, and every
+ * later one by the same amount. (Restarted members named in `membership` are forgotten outright.)
  */
 function rebasedCallId(s: DcState, node: string, r: ActionResult): number {
   if (r.callId <= 0) return r.callId;
@@ -288,18 +289,21 @@ function rebasedCallId(s: DcState, node: string, r: ActionResult): number {
   if (!newest || id > newest.callId) return id;
   // A probe is the latest word on its resource by construction (the executor runs it after
   // everything queued before it), so a probe below the newest record means a new executor.
-  const probe = isProbe(r.action, r.intervalMs);
-  const startedLater = r.startedAt !== undefined && newest.lastRun !== undefined && r.startedAt >= (newest.lastRun + 1) * 1000;
-  if (!probe && !startedLater) return id; // a late result of an older call
+  // Anything else below the newest record is taken for a late result of an older call.
+  if (!isProbe(r.action, r.intervalMs)) return id;
   s.callOffsets.set(node, newest.callId + 1 - r.callId);
   return newest.callId + 1;
 }
 
+/**
+ * The record of a result. Times are the DC's clock when the result arrived (less the run time),
+ * not the node's: failure-timeout is judged on the DC's clock, and nodes' clocks may differ.
+ */
 function toRecord(node: string, r: ActionResult, now: number): OperationRecord {
-  const at = Math.floor((r.finishedAt ?? now) / 1000);
+  const at = Math.floor(now / 1000);
   const rec: OperationRecord = {
     id: '', operation: r.action, callId: r.callId, rc: r.rc, opStatus: r.opStatus, intervalMs: r.intervalMs,
-    lastRcChange: at, lastRun: Math.floor((r.startedAt ?? r.finishedAt ?? now) / 1000), onNode: node,
+    lastRcChange: at, lastRun: Math.floor((now - (r.durationMs ?? 0)) / 1000), onNode: node,
   };
   if (r.userData) {
     rec.transitionKey = r.userData;
