@@ -48,7 +48,7 @@ export function applyUpdate(cib: Cib, update: CibUpdate): Cib {
       });
     }
     case 'node-state':
-      return withNode(cib, update.node, (n) => nodeStateChange(n, update.state, update.at));
+      return withNode(cib, update.node, (n) => nodeStateChange(n, update.state, update.at, inMaintenance(cib, n)));
     case 'resource-cleanup':
       return cleanup(cib, update.rsc, update.node);
     case 'constraint-add': {
@@ -121,13 +121,20 @@ function withNode(cib: Cib, name: string, f: (n: NodeState) => NodeState): Cib {
   return bump({ ...cib, status: { ...cib.status, nodes } }, false);
 }
 
-function nodeStateChange(n: NodeState, state: CibUpdate & { kind: 'node-state' } extends { state: infer S } ? S : never, at: number | undefined): NodeState {
+/** Maintenance: nothing is probed there, so what is recorded is all anyone knows. */
+function inMaintenance(cib: Cib, n: NodeState): boolean {
+  const yes = (v: string | undefined): boolean => v !== undefined && ['true', 'on', 'yes', '1', 'y'].includes(v.trim().toLowerCase());
+  return yes(cib.config.properties['maintenance-mode']) || yes(cib.config.nodes.find((c) => c.name === n.name)?.attributes.maintenance) || yes(n.transientAttributes.maintenance);
+}
+
+function nodeStateChange(n: NodeState, state: CibUpdate & { kind: 'node-state' } extends { state: infer S } ? S : never, at: number | undefined, maintenance: boolean): NodeState {
   switch (state) {
     case 'joined': {
       const { unclean: _u, shutdown: _s, ...rest } = n;
       // A node that was away (restarted, or cut off) may have changed anything meanwhile, and a
       // restarted executor numbers its calls from 1 again: forget its history; the DC probes it.
-      const history = n.inCluster ? n.history : [];
+      // Not in maintenance: nothing is probed there, and what is recorded is all anyone knows.
+      const history = n.inCluster || maintenance ? n.history : [];
       return { ...rest, history, inCluster: true, controllerOnline: true, join: 'member', expected: 'member' };
     }
     case 'left':

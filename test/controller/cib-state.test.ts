@@ -89,6 +89,10 @@ describe('applyUpdate', () => {
     assert.equal(cib.status.nodes.find((n) => n.name === 'n2')!.history.length, 1, 'joined again while a member: kept');
     cib = applyUpdates(cib, [{ kind: 'node-state', node: 'n2', state: 'lost' }, { kind: 'node-state', node: 'n2', state: 'joined' }]);
     assert.deepEqual(cib.status.nodes.find((n) => n.name === 'n2')!.history, []);
+    // ...unless it is in maintenance: nothing is probed there, so the record is all anyone knows.
+    cib = applyUpdates(cib, [result('n2', op('start', 0)), { kind: 'node-attribute', node: 'n2', name: 'maintenance', value: 'true', lifetime: 'forever' },
+      { kind: 'node-state', node: 'n2', state: 'lost' }, { kind: 'node-state', node: 'n2', state: 'joined' }]);
+    assert.equal(cib.status.nodes.find((n) => n.name === 'n2')!.history.length, 1);
   });
 
   it('fail counts: increments saturate at INFINITY, 0 clears, cleanup forgets history and counts', () => {
