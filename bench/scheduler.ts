@@ -1,8 +1,9 @@
 /**
- * `npm run bench -- scheduler [--sizes 1000,10000] [--runs N] [--crm-runs N]`
+ * `npm run bench -- scheduler [--sizes 1000,10000] [--runs N] [--crm-runs N] [--crm-modes s,S] [--crm-timeout SECONDS]`
  * Generated clusters of 32 nodes; median (and p99) wall time of Vigil's scheduler in process
- * (CIB XML parse + schedule) and via the CLI, and of `crm_simulate -x FILE -S` when installed,
- * on the same CIB. The last line is one line of JSON with the figures and the ratios.
+ * (CIB XML parse + schedule) and via the CLI, and of `crm_simulate` when installed, on the same
+ * CIB: `-s` (schedule and show scores: the scheduler proper) and `-S` (also simulate executing the
+ * transition, which is far slower). The last line is one line of JSON with the figures and the ratios.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,7 @@ const crmRuns = Number(arg('crm-runs', '3'));
 // crm_simulate can take very long on big CIBs: a run that exceeds this is stopped and its
 // figure is reported as a lower bound (timed_out: true).
 const crmTimeoutS = Number(arg('crm-timeout', '900'));
+const crmModes = arg('crm-modes', 's,S').split(',').filter((m) => m === 's' || m === 'S');
 const nodes = 32;
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-sched-'));
 const root = new URL('../..', import.meta.url).pathname;
@@ -71,19 +73,22 @@ try {
     };
     console.log(`${nodes} nodes, ${primitives} resources: vigil in-process (parse+schedule) median ${stats(inproc).median} ms p99 ${stats(inproc).p99} ms; schedule only median ${stats(schedOnly).median} ms; CLI median ${stats(cli).median} ms`);
     if (haveCrmSimulate()) {
-      const crm: number[] = [];
-      let timedOut = false;
-      for (let i = 0; i < crmRuns && !timedOut; i++) {
-        crm.push(time(() => {
-          const r = spawnSync('crm_simulate', ['-x', file, '-S'], { stdio: 'ignore', env: { ...process.env, LC_ALL: 'C' }, timeout: crmTimeoutS * 1000, killSignal: 'SIGKILL' });
-          if (r.error || r.signal) timedOut = true;
-        }));
+      for (const mode of crmModes) {
+        const crm: number[] = [];
+        let timedOut = false;
+        for (let i = 0; i < crmRuns && !timedOut; i++) {
+          crm.push(time(() => {
+            const r = spawnSync('crm_simulate', ['-x', file, `-${mode}`], { stdio: 'ignore', env: { ...process.env, LC_ALL: 'C' }, timeout: crmTimeoutS * 1000, killSignal: 'SIGKILL' });
+            if (r.error || r.signal) timedOut = true;
+          }));
+        }
+        const c = stats(crm);
+        const key = mode === 's' ? 'crm_simulate_scores' : 'crm_simulate_simulate';
+        row[`${key}_ms`] = { ...c, timed_out: timedOut };
+        row[`ratio_${key}_vs_inprocess`] = round(c.median / stats(inproc).median);
+        row[`ratio_${key}_vs_cli`] = round(c.median / stats(cli).median);
+        console.log(`  crm_simulate -x FILE -${mode}: median ${timedOut ? '>' : ''}${c.median} ms p99 ${c.p99} ms; crm_simulate/vigil: ${timedOut ? '>' : ''}${String(row[`ratio_${key}_vs_inprocess`])}x in-process, ${timedOut ? '>' : ''}${String(row[`ratio_${key}_vs_cli`])}x CLI`);
       }
-      const c = stats(crm);
-      row.crm_simulate_ms = { ...c, timed_out: timedOut };
-      row.ratio_inprocess = round(c.median / stats(inproc).median);
-      row.ratio_cli = round(c.median / stats(cli).median);
-      console.log(`  crm_simulate -x -S median ${timedOut ? '>' : ''}${c.median} ms p99 ${c.p99} ms; ratio crm_simulate/vigil: in-process ${String(row.ratio_inprocess)}x, CLI ${String(row.ratio_cli)}x`);
     } else {
       console.log('  crm_simulate not installed: no comparison');
     }
