@@ -20,8 +20,10 @@ async function scenario(act: (stdin: NodeJS.WritableStream, stopPetting: () => v
     // A stand-in for the daemon: the supervisor SIGKILLs it when it acts.
     const daemon = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
     const sup = spawn(process.execPath, [SUPERVISOR, String(daemon.pid), '600', JSON.stringify(agents), '100'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    // The supervisor may exit (it self-fenced) while we still write: that is expected.
+    sup.stdin.on('error', () => {});
     sup.stdin.write(`rsc ${JSON.stringify({ resource: 'd', agent, action: 'stop', params: { state }, timeoutMs: 5000 })}\n`);
-    const pet = setInterval(() => { if (!sup.stdin.destroyed) sup.stdin.write('pet\n'); }, 100);
+    const pet = setInterval(() => { if (sup.stdin.writable) sup.stdin.write('pet\n'); }, 100);
     const exited = new Promise<number | null>((r) => sup.once('exit', (code) => r(code)));
     await sleep(300);
     act(sup.stdin, () => clearInterval(pet));
