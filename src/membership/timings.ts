@@ -6,9 +6,10 @@
  * - initdead: the deadtime used for a peer not yet heard from since we started watching it
  *   (networks and peers take a while to come up after a boot).
  *
- * Defaults target sub-second detection on a LAN (see docs/links-and-membership.md for why):
- * six missed heartbeats before a peer is declared dead.
+ * Defaults: a DC failover well under a second on a LAN without false alarms on a loaded host
+ * (see docs/links-and-membership.md for why): four missed heartbeats before a peer is declared dead.
  */
+import { DEFAULTS } from '../config/settings.js';
 import type { Millis } from '../model/index.js';
 
 export interface MembershipTimings {
@@ -18,11 +19,13 @@ export interface MembershipTimings {
   initdeadMs: Millis;
 }
 
+// One source of truth: the product defaults of the configuration layer (documented in the schema
+// and in docs/links-and-membership.md), so a membership built without timings behaves as vigild does.
 export const DEFAULT_TIMINGS: Readonly<MembershipTimings> = Object.freeze({
-  keepaliveMs: 100,
-  warntimeMs: 300,
-  deadtimeMs: 600,
-  initdeadMs: 2000,
+  keepaliveMs: DEFAULTS.keepaliveMs,
+  warntimeMs: DEFAULTS.warntimeMs,
+  deadtimeMs: DEFAULTS.deadtimeMs,
+  initdeadMs: DEFAULTS.initdeadMs,
 });
 
 /** Heartbeat's own defaults (ha.cf), for reference and for imported v1 configurations without timings. */
