@@ -212,11 +212,17 @@ function actionsOf(b: Builder, r: SchedRsc, task: Task): Action[] {
   return out;
 }
 
-/** First side of an ordering on a collective: starts/promotes are "done" when the last member's is. */
+/**
+ * First side of an ordering on a collective: a group's start/promote is "done" when its last
+ * member's is; its stop/demote when every member's is. (Pacemaker orders through the group's
+ * stopped/demoted pseudo-actions, which wait for every member: a member that is not active has
+ * no stop here, so picking one member would drop the ordering when that one is already stopped.)
+ */
 function firstSide(b: Builder, r: SchedRsc, task: Task): { actions: Action[]; mode: 'all' | 'any' } {
   if (r.variant === 'group') {
     const members = r.children;
-    const pick = task === 'stop' || task === 'demote' ? members[0] : members[members.length - 1];
+    if (task === 'stop' || task === 'demote') return { actions: members.flatMap((m) => b.of(m, task)), mode: 'all' };
+    const pick = members[members.length - 1];
     return { actions: pick ? b.of(pick, task) : [], mode: 'all' };
   }
   if (r.variant === 'clone') {
@@ -225,10 +231,16 @@ function firstSide(b: Builder, r: SchedRsc, task: Task): { actions: Action[]; mo
   return { actions: b.of(r, task), mode: 'all' };
 }
 
+/**
+ * Then side of an ordering on a collective: a group's start/promote begins with its first
+ * member's; every member's stop/demote waits (Pacemaker: the group's stop pseudo-action precedes
+ * each member's stop; the last member alone is not enough when it is not active).
+ */
 function thenSide(b: Builder, r: SchedRsc, task: Task): Action[] {
   if (r.variant === 'group') {
     const members = r.children;
-    const pick = task === 'stop' || task === 'demote' ? members[members.length - 1] : members[0];
+    if (task === 'stop' || task === 'demote') return members.flatMap((m) => b.of(m, task));
+    const pick = members[0];
     return pick ? b.of(pick, task) : [];
   }
   return actionsOf(b, r, task);

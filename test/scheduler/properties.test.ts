@@ -97,11 +97,49 @@ test('no mandatory order is inverted: an executed then-start is ordered after an
       const fStarts = t.actions.filter((a) => a.task === 'start' && a.rsc && firstPrims.includes(a.rsc.id) && executed(a));
       const tStarts = t.actions.filter((a) => a.task === 'start' && a.rsc && thenPrims.includes(a.rsc.id) && executed(a));
       if (fStarts.length === 0 || tStarts.length === 0) continue;
-      // Some chain of edges must lead from a first start to each then start.
-      for (const ts of tStarts) assert.ok(reachable(t.edges, fStarts.map((a) => a.id), ts.id), `order ${c.id}: ${ts.rsc?.id} start not after ${c.first} start`);
+      // Some chain of edges through executed actions (what the controller waits on) must lead from a first start to each then start.
+      for (const ts of tStarts) assert.ok(reachable(t.edges, fStarts.map((a) => a.id), ts.id, new Set(t.actions.filter(executed).map((a) => a.id))), `order ${c.id}: ${ts.rsc?.id} start not after ${c.first} start`);
       // And a then-start must never be runnable while the first cannot start at all.
     }
   }), { numRuns: 200 });
+});
+
+test('a symmetrical mandatory order stops the other way round: every executed first-stop waits for every executed then-stop', () => {
+  // The controller only waits on edges whose first action is in the graph, so the chain must run
+  // through executed actions (a member that is not active has no stop to pass the order on).
+  fc.assert(fc.property(arbCib, (cib) => {
+    const r = schedule(cib, NOW);
+    const t = r.transition;
+    const executed = (a: { optional: boolean; runnable: boolean; node: string | null }): boolean => !a.optional && a.runnable && a.node !== null;
+    const inGraph = new Set(t.actions.filter(executed).map((a) => a.id));
+    for (const c of cib.config.constraints) {
+      if (c.kind !== 'order' || c.orderKind !== 'Mandatory' || !c.symmetrical) continue;
+      const firstPrims = primitiveIds(cib, c.first);
+      const thenPrims = primitiveIds(cib, c.then);
+      const fStops = t.actions.filter((a) => a.task === 'stop' && a.rsc && firstPrims.includes(a.rsc.id) && executed(a) && !a.pseudo);
+      const tStops = t.actions.filter((a) => a.task === 'stop' && a.rsc && thenPrims.includes(a.rsc.id) && executed(a) && !a.pseudo);
+      for (const fs of fStops) {
+        for (const ts of tStops) assert.ok(reachable(t.edges, [ts.id], fs.id, inGraph), `order ${c.id}: stop of ${fs.rsc?.id} on ${fs.node} not after stop of ${ts.rsc?.id} on ${ts.node}`);
+      }
+    }
+  }), { numRuns: 300 });
+});
+
+test('order web then report: a stop of any web member waits for report\'s stop, also when the last member is not active', () => {
+  // vigil sim --whole seed 304: app had stopped by itself; fs and report were restarted and the
+  // stop of fs began while report's stop was still running.
+  const web: Group = { kind: 'group', id: 'web', meta: {}, members: [prim('ip'), prim('fs'), prim('app')] };
+  const cib = cluster({
+    nodes: ['n1'], resources: [web, prim('report')], constraints: [order('o', 'web', 'report')],
+    history: { n1: { ip: [op('start'), op('monitor', 7, { intervalMs: 10_000 })], fs: [op('start')], report: [op('start')] } },
+  });
+  const t = schedule(cib, NOW).transition;
+  const act = (rsc: string, task: string) => t.actions.find((a) => a.rsc?.id === rsc && a.task === task && !a.optional && a.runnable);
+  const [ipStop, fsStop, reportStop] = [act('ip', 'stop'), act('fs', 'stop'), act('report', 'stop')];
+  assert.ok(ipStop && fsStop && reportStop, 'ip is recovered, fs and report restart');
+  const inGraph = new Set(t.actions.filter((a) => !a.optional && a.runnable).map((a) => a.id));
+  assert.ok(reachable(t.edges, [reportStop.id], fsStop.id, inGraph), 'fs stops after report');
+  assert.ok(reachable(t.edges, [reportStop.id], ipStop.id, inGraph), 'ip stops after report');
 });
 
 test('an INFINITY colocation is honoured, or the dependent is stopped', () => {
@@ -127,7 +165,8 @@ function primitiveIds(cib: Cib, id: string): string[] {
   return [r.id];
 }
 
-function reachable(edges: ReturnType<typeof schedule>['transition']['edges'], from: number[], to: number): boolean {
+/** Whether a chain of edges leads from one of `from` to `to` (only through `via`, when given). */
+function reachable(edges: ReturnType<typeof schedule>['transition']['edges'], from: number[], to: number, via?: Set<number>): boolean {
   const next = new Map<number, number[]>();
   for (const e of edges) for (const f of e.first) for (const t of e.then) next.set(f.id, [...(next.get(f.id) ?? []), t.id]);
   const seen = new Set<number>(from);
@@ -135,7 +174,7 @@ function reachable(edges: ReturnType<typeof schedule>['transition']['edges'], fr
   while (queue.length > 0) {
     const x = queue.shift() as number;
     if (x === to) return true;
-    for (const y of next.get(x) ?? []) if (!seen.has(y)) { seen.add(y); queue.push(y); }
+    for (const y of next.get(x) ?? []) if (!seen.has(y) && (!via || via.has(y))) { seen.add(y); queue.push(y); }
   }
   return false;
 }
