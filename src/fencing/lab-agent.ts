@@ -1,10 +1,12 @@
 /**
  * fence_vigil_lab: a fence agent for hosts in a namespace lab (bin/fence_vigil_lab runs it).
- * "Power off" is what a crash of such a host is: every process recorded for the host, everything
- * they started, and (with `netns`) every process inside the host's network namespace is frozen and
- * then killed with SIGKILL; then the host's links go down, so nothing it held (a virtual IP on its
- * interface) keeps answering. "Power on" brings the links back up and clears the fenced mark; it
- * does not restart processes (the lab does that).
+ * "Power off" is a power loss: every process recorded for the host, everything they started, and
+ * (with `netns`) every process inside the host's network namespace is frozen and then killed with
+ * SIGKILL; the host loses what a power loss clears — every address in its namespace that is not
+ * part of its base configuration (a virtual IP an agent added) and the contents of its volatile
+ * directory — and its links go down. "Power on" restores the base addresses, brings the links
+ * back up and clears the fenced mark; it does not restart processes (the lab does that). So after
+ * a reboot the host holds nothing it held before, as after a real power cycle.
  *
  * Parameters (stdin, fence-agent protocol):
  *   action   off | on | reboot | status | monitor | list | metadata | validate-all
@@ -14,6 +16,13 @@
  *            pid is never mistaken for the host's process
  *   netns    the host's network namespace; `{plug}` is replaced by the host name (optional)
  *   link_down  yes|no: take the namespace's links down on off (default yes when netns is set)
+ *
+ * Files in <pid_dir>/<host>/ besides the pid files (written by the lab, see test/lab/netns.ts):
+ *   addresses  the base configuration: one "IFNAME ADDRESS/PREFIX" a line. With netns, off
+ *              removes every other address in the namespace and on adds back missing ones.
+ *              Without this file addresses are left as they are.
+ *   run/       the host's volatile storage (its /run): emptied on off.
+ *   fenced     the mark off leaves (status reports off only with it); on removes it.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -114,6 +123,69 @@ async function netnsPids(ns: string): Promise<number[]> {
   }
 }
 
+/** An address as `ip -o addr` shows it: "IFNAME ADDRESS/PREFIX" (IPv6 link-local ones are left out: the kernel makes them). */
+export async function namespaceAddresses(ns: string): Promise<string[]> {
+  const { stdout } = await run('ip', ['-n', ns, '-o', 'addr', 'show'], { timeout: 10_000 });
+  const out: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^\d+:\s+([^:@\s]+)\s+inet6?\s+(\S+)\s.*\bscope\s+(\S+)/.exec(line);
+    if (m && m[3] !== 'link') out.push(`${m[1]} ${m[2]}`);
+  }
+  return out;
+}
+
+const baseFile = (pidDir: string, host: string): string => join(pidDir, host, 'addresses');
+/** The host's volatile directory (what tmpfs /run is on a real host). */
+export const volatileDir = (pidDir: string, host: string): string => join(pidDir, host, 'run');
+
+/** Record a host's base addresses (what it has at power on): every address its namespace has now. */
+export async function recordBaseAddresses(pidDir: string, host: string, ns: string): Promise<string[]> {
+  const base = await namespaceAddresses(ns);
+  await mkdir(join(pidDir, host), { recursive: true });
+  await writeFile(baseFile(pidDir, host), base.map((a) => `${a}\n`).join(''));
+  return base;
+}
+
+/** The recorded base addresses, or undefined when the lab recorded none. */
+export async function baseAddresses(pidDir: string, host: string): Promise<string[] | undefined> {
+  const text = await readFile(baseFile(pidDir, host), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  return text.split('\n').map((l) => l.trim().split(/\s+/).join(' ')).filter((l) => /^\S+ \S+$/.test(l));
+}
+
+/**
+ * What a power loss clears: every address in the namespace that is not a base address (a virtual
+ * IP added by an agent survives a kill -9 of its processes, not a power cycle), and the host's
+ * volatile directory. Addresses are left alone when no base configuration was recorded.
+ */
+export async function clearVolatile(pidDir: string, host: string, ns: string | undefined): Promise<string[]> {
+  await rm(volatileDir(pidDir, host), { recursive: true, force: true });
+  if (ns === undefined) return [];
+  const base = await baseAddresses(pidDir, host);
+  if (base === undefined) return [];
+  const keep = new Set(base);
+  const removed: string[] = [];
+  for (const a of await namespaceAddresses(ns)) {
+    if (keep.has(a)) continue;
+    const [dev, addr] = a.split(' ');
+    await run('ip', ['-n', ns, 'addr', 'del', addr, 'dev', dev], { timeout: 10_000 });
+    removed.push(a);
+  }
+  return removed;
+}
+
+/** Power on's network: base addresses that are missing are added back (they are what the host boots with). */
+async function restoreBase(pidDir: string, host: string, ns: string): Promise<void> {
+  const base = await baseAddresses(pidDir, host);
+  if (base === undefined) return;
+  const have = new Set(await namespaceAddresses(ns));
+  for (const a of base) {
+    if (have.has(a)) continue;
+    const [dev, addr] = a.split(' ');
+    await run('ip', ['-n', ns, 'addr', 'add', addr, 'dev', dev], { timeout: 10_000 });
+  }
+}
+
 async function setLinks(ns: string, up: boolean): Promise<void> {
   const { stdout } = await run('ip', ['-n', ns, '-o', 'link', 'show'], { timeout: 10_000 });
   for (const line of stdout.split('\n')) {
@@ -125,8 +197,12 @@ async function setLinks(ns: string, up: boolean): Promise<void> {
 
 const fencedMark = (p: LabFenceParams): string => join(p.pidDir!, p.host!, 'fenced');
 
-/** Kill a host's processes (freeze first, so none can fork a replacement between kills). */
-export async function powerOff(p: LabFenceParams): Promise<number> {
+/**
+ * Power a host off: kill its processes (frozen first, so none can fork a replacement between
+ * kills), clear what a power loss clears (unless `keepVolatile`: the lab's crash, where the dead
+ * host's state stays as it was), take its links down, mark it fenced.
+ */
+export async function powerOff(p: LabFenceParams, o: { keepVolatile?: boolean } = {}): Promise<number> {
   const roots = await recordedPids(p.pidDir!, p.host!);
   if (p.netns) roots.push(...(await netnsPids(p.netns)));
   const keep = protectedPids();
@@ -137,6 +213,8 @@ export async function powerOff(p: LabFenceParams): Promise<number> {
   for (const pid of all) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
   const until = Date.now() + 5000;
   while (all.some((pid) => processAlive(pid)) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  // Only once nothing of the host runs: a live agent could add an address back.
+  if (!o.keepVolatile) await clearVolatile(p.pidDir!, p.host!, p.netns);
   if (p.netns && p.linkDown) await setLinks(p.netns, false);
   await mkdir(join(p.pidDir!, p.host!), { recursive: true });
   await writeFile(fencedMark(p), `${new Date().toISOString()}\n`);
@@ -145,7 +223,10 @@ export async function powerOff(p: LabFenceParams): Promise<number> {
 
 export async function powerOn(p: LabFenceParams): Promise<void> {
   await rm(fencedMark(p), { force: true });
-  if (p.netns) await setLinks(p.netns, true);
+  if (p.netns) {
+    await setLinks(p.netns, true);
+    await restoreBase(p.pidDir!, p.host!, p.netns);
+  }
 }
 
 /** On while any recorded process lives; off when fenced and nothing lives; a crashed host is "on" (as a real power switch would say). */
@@ -159,7 +240,7 @@ export async function powerStatus(p: LabFenceParams): Promise<'on' | 'off'> {
 export const LAB_AGENT_METADATA = renderMetadata({
   name: 'fence_vigil_lab', version: '1.0',
   shortdesc: 'Fence agent for hosts of a Vigil namespace lab',
-  longdesc: 'Powers a lab host off by killing every process recorded for it (and everything in its network namespace) and taking its links down.',
+  longdesc: 'Powers a lab host off by killing every process recorded for it (and everything in its network namespace), removing the addresses that are not part of its base configuration, emptying its volatile directory and taking its links down.',
   parameters: [
     { name: 'port', required: false, unique: false, reloadable: false, type: 'string', shortdesc: 'Host to act on' },
     { name: 'plug', required: false, unique: false, reloadable: false, type: 'string', shortdesc: 'Host to act on (alias of port)' },

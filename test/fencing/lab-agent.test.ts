@@ -1,17 +1,20 @@
 /**
  * fence_vigil_lab, run as a real fence agent (bin/fence_vigil_lab through the protocol): it must
  * kill every process of a host, including ones they started and, with netns, everything inside
- * the host's namespace, take the host's links down, and report power state.
+ * the host's namespace, clear what a power loss clears (addresses outside the base configuration,
+ * the volatile directory), take the host's links down, and report power state.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FenceRunner } from '../../src/fencing/index.js';
 import { processAlive } from '../../src/executor/process.js';
 import { createLab, netnsAvailable, type Lab } from '../lab/netns.js';
+import { recordBaseAddresses } from '../../src/fencing/lab-agent.js';
 
 const labAgent = join(process.cwd(), 'bin', 'fence_vigil_lab');
 const runner = new FenceRunner({ defaultTimeoutMs: 30_000 });
@@ -88,7 +91,7 @@ let lab: Lab | undefined;
 before(async () => { if (ns.ok) lab = await createLab({ hosts: ['n1', 'n2'] }); });
 after(async () => { await lab?.destroy(); });
 
-test('with netns: everything inside the host namespace dies and its link goes down', async (t) => {
+test('with netns: everything inside the host namespace dies, what a power loss clears is gone, its link goes down', async (t) => {
   if (!ns.ok) { t.skip(ns.reason); return; }
   const dir = await mkdtemp(join(tmpdir(), 'vigil-labfence-'));
   try {
@@ -96,7 +99,15 @@ test('with netns: everything inside the host namespace dies and its link goes do
     const recorded = await startFor(dir, 'n1', 'vigild', [...lab!.prefixFor('n1'), 'sleep', '300']);
     const unrecorded = await startFor(dir, 'n1', 'x', [...lab!.prefixFor('n1'), 'sleep', '301'], false);
     const neighbour = await startFor(dir, 'n2', 'vigild', [...lab!.prefixFor('n2'), 'sleep', '302']);
+    // The base configuration (as the lab records it at creation), then runtime state: a virtual
+    // IP on eth0, one on lo, a file in the volatile directory.
+    const base = await recordBaseAddresses(dir, 'n1', host.ns);
+    assert.ok(base.includes(`eth0 ${lab!.address('n1')}/24`), base.join());
     await lab!.exec('n1', ['ip', 'addr', 'add', lab!.spareAddress(5) + '/24', 'dev', 'eth0']);
+    await lab!.exec('n1', ['ip', 'addr', 'add', '203.0.113.77/32', 'dev', 'lo']);
+    await lab!.exec('n2', ['ip', 'addr', 'add', lab!.spareAddress(6) + '/24', 'dev', 'eth0']);
+    await mkdir(join(dir, 'n1', 'run', 'agents'), { recursive: true });
+    await writeFile(join(dir, 'n1', 'run', 'agents', 'dummy-x.state'), '');
     const params = { pid_dir: dir, netns: `${lab!.prefix}-{plug}` };
     const off = await runner.fenceOff({ agent: labAgent, target: 'n1', params });
     assert.equal(off.ok, true, off.error);
@@ -106,8 +117,23 @@ test('with netns: everything inside the host namespace dies and its link goes do
     const link = (await lab!.exec('n1', ['ip', '-o', 'link', 'show', 'eth0'])).stdout;
     assert.match(link, /state DOWN/);
     assert.match((await lab!.exec('n2', ['ip', '-o', 'link', 'show', 'eth0'])).stdout, /state UP/);
+    const addrs = async (h: string): Promise<string> => (await lab!.exec(h, ['ip', '-o', 'addr', 'show'])).stdout;
+    assert.doesNotMatch(await addrs('n1'), new RegExp(`${lab!.spareAddress(5)}/|203\\.0\\.113\\.77`), 'the addresses an agent added are gone with the power');
+    assert.match(await addrs('n2'), new RegExp(`${lab!.spareAddress(6)}/`), 'the neighbour keeps its own');
+    assert.equal(existsSync(join(dir, 'n1', 'run')), false, 'the volatile directory is emptied');
     assert.equal((await runner.run({ agent: labAgent, action: 'on', target: 'n1', params })).ok, true);
     assert.doesNotMatch((await lab!.exec('n1', ['ip', '-o', 'link', 'show', 'eth0'])).stdout, /state DOWN/);
+    // Power on: the base configuration and nothing else.
+    const after = (await addrs('n1')).split('\n').filter((l) => !/scope link/.test(l) && l.trim() !== '');
+    assert.equal(after.length, base.length, after.join('\n'));
+    assert.match(await addrs('n1'), new RegExp(`${lab!.address('n1')}/24`));
+    // A reboot of a host whose base address was removed meanwhile: power on brings it back.
+    await lab!.exec('n1', ['ip', 'addr', 'add', lab!.spareAddress(5) + '/24', 'dev', 'eth0']);
+    await lab!.exec('n1', ['ip', 'addr', 'del', lab!.address('n1') + '/24', 'dev', 'eth0']);
+    assert.equal((await runner.run({ agent: labAgent, action: 'reboot', target: 'n1', params })).ok, true);
+    assert.match(await addrs('n1'), new RegExp(`${lab!.address('n1')}/24`));
+    assert.doesNotMatch(await addrs('n1'), new RegExp(`${lab!.spareAddress(5)}/`));
+    await lab!.exec('n2', ['ip', 'addr', 'del', lab!.spareAddress(6) + '/24', 'dev', 'eth0']);
     assert.equal(host.ns, `${lab!.prefix}-n1`);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -48,6 +48,8 @@ export interface LabCluster {
   configFile: string;
   dir: string;
   hostDir(host: string): string;
+  /** The host's runtime directory (vigild's socket, agent state): the lab host's volatile directory, emptied by a power cycle. */
+  runDir(host: string): string;
   /** Start vigild on a host (recorded in the lab's pid dir). */
   start(host: string): Promise<ChildProcess>;
   startAll(): Promise<void>;
@@ -55,7 +57,7 @@ export interface LabCluster {
   settled(): Promise<void>;
   /** The crash of DESIGN.md: kill -9 of everything on the host and its links down. */
   crash(host: string): Promise<void>;
-  /** Ready a crashed host for a restart: VIP removed, links up. */
+  /** Ready a crashed host for a restart, as a power cycle would: VIP removed, runtime directory emptied, links up. */
   revive(host: string): Promise<void>;
   api<T = unknown>(host: string, req: ApiRequest, timeoutMs?: number): Promise<T>;
   status(host: string): Promise<DaemonStatus>;
@@ -155,6 +157,7 @@ ${(o.resourcesYaml ?? defaultResources)({ vip, webCommand, hosts })}`;
       writeFileSync(join(configFile, 'haresources'), o.heartbeat.haresources({ vip, hosts }));
     }
     const hostDir = (h: string): string => join(dir, h);
+    const runDir = (h: string): string => lab.runDir(h);
     for (const h of hosts) mkdirSync(hostDir(h), { recursive: true });
 
     const vipHolders = async (): Promise<string[]> => {
@@ -189,16 +192,16 @@ ${(o.resourcesYaml ?? defaultResources)({ vip, webCommand, hosts })}`;
     stopFns.push(() => observer.stop());
 
     const cluster: LabCluster = {
-      lab, hosts, vip, configFile, dir, hostDir,
+      lab, hosts, vip, configFile, dir, hostDir, runDir,
       async start(h) {
         const hd = hostDir(h);
         return lab.spawn(h, 'vigild', [process.execPath, VIGIL_BIN, 'start', '--foreground', o.heartbeat ? '--ha-dir' : '--config', configFile, '--node', h,
-          '--state-dir', join(hd, 'state'), '--runtime-dir', join(hd, 'run'), '--log-file', join(hd, 'vigild.log'), '--log-level', o.logLevel ?? 'info']);
+          '--state-dir', join(hd, 'state'), '--runtime-dir', runDir(h), '--log-file', join(hd, 'vigild.log'), '--log-level', o.logLevel ?? 'info']);
       },
       async settled() {
         // Every node online in the DC's view, and its last transition complete.
         return cluster.waitFor('the cluster to settle', async () => {
-          const any = await cluster.status(hosts.find((h) => existsSync(socketPath(join(hostDir(h), 'run'))))!);
+          const any = await cluster.status(hosts.find((h) => existsSync(socketPath(runDir(h))))!);
           if (!any.dc) return false;
           const s = await cluster.status(any.dc);
           return s.isDc && s.nodes.every((n) => n.state === 'online') && (s.transition?.complete ?? false);
@@ -210,10 +213,9 @@ ${(o.resourcesYaml ?? defaultResources)({ vip, webCommand, hosts })}`;
       async crash(h) { await lab.crash(h); },
       async revive(h) {
         await lab.revive(h);
-        // A crashed daemon leaves its socket file behind; the next one replaces it.
       },
-      api(h, req, timeoutMs = 10_000) { return callApi(socketPath(join(hostDir(h), 'run')), req, timeoutMs); },
-      status(h) { return callApi<DaemonStatus>(socketPath(join(hostDir(h), 'run')), { op: 'status' }, 5000); },
+      api(h, req, timeoutMs = 10_000) { return callApi(socketPath(runDir(h)), req, timeoutMs); },
+      status(h) { return callApi<DaemonStatus>(socketPath(runDir(h)), { op: 'status' }, 5000); },
       vipHolders,
       async waitFor(what, fn, timeoutMs = 30_000) {
         const until = Date.now() + timeoutMs;
@@ -245,7 +247,7 @@ ${(o.resourcesYaml ?? defaultResources)({ vip, webCommand, hosts })}`;
       },
       async vigil(h, args) {
         return new Promise((res) => {
-          const c = spawn(process.execPath, [VIGIL_BIN, ...args, '--runtime-dir', join(hostDir(h), 'run')], { stdio: ['ignore', 'pipe', 'pipe'] });
+          const c = spawn(process.execPath, [VIGIL_BIN, ...args, '--runtime-dir', runDir(h)], { stdio: ['ignore', 'pipe', 'pipe'] });
           let stdout = ''; let stderr = '';
           c.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
           c.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });

@@ -157,7 +157,7 @@ test('a failing monitor: restarted in place, moved once migration-threshold is r
     // The dummy is its state file (in the host's own runtime directory): removing it is a crash
     // of the resource that the next monitor sees once; the recovery's start writes it again.
     const crashResource = (host: string): void => {
-      const dir = join(c.hostDir(host), 'run', 'agents');
+      const dir = join(c.runDir(host), 'agents');
       const files = readdirSync(dir).filter((f) => f.startsWith('dummy-dm'));
       assert.ok(files.length > 0, `no dummy state file in ${dir}`);
       for (const f of files) rmSync(join(dir, f));

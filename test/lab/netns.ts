@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readProcStat } from '../../src/executor/process.js';
-import { powerOff } from '../../src/fencing/lab-agent.js';
+import { clearVolatile, powerOff, powerOn, recordBaseAddresses, volatileDir } from '../../src/fencing/lab-agent.js';
 
 const run = promisify(execFile);
 
@@ -73,10 +73,19 @@ export interface Lab {
    * record it as one of the host's processes. Output goes to `<pidDir>/<host>/<name>.log`.
    */
   spawn(host: string, name: string, argv: string[], opts?: { env?: Record<string, string>; cwd?: string }): Promise<ChildProcess>;
-  /** A crash, as DESIGN.md defines it: SIGKILL of every process of the host and its links down. */
+  /**
+   * A crash, as DESIGN.md defines it: SIGKILL of every process of the host and its links down.
+   * The dead host's state stays as it was (a virtual IP stays configured) until it is powered
+   * off by fence_vigil_lab or revived.
+   */
   crash(host: string): Promise<void>;
-  /** Ready a crashed host for a restart: drop addresses that are not its own (a VIP), links up. */
+  /**
+   * Ready a crashed host for a restart, as a power cycle would: addresses that are not its base
+   * configuration (a VIP) removed, its volatile directory emptied, links up.
+   */
   revive(host: string): Promise<void>;
+  /** The host's volatile directory (its /run: emptied at power off and by revive); give it to daemons as their runtime directory. */
+  runDir(host: string): string;
   /** Device parameters for fence_vigil_lab in this lab (pid_dir, netns with {plug}). */
   fenceParams(): Record<string, string>;
   /** Delete everything this lab created. Idempotent. */
@@ -207,18 +216,16 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     },
     async crash(name) {
       const h = lab.host(name);
-      await powerOff({ action: 'off', host: name, pidDir, netns: h.ns, linkDown: true });
+      await powerOff({ action: 'off', host: name, pidDir, netns: h.ns, linkDown: true }, { keepVolatile: true });
     },
     async revive(name) {
       const h = lab.host(name);
-      for (let l = 0; l < h.ifnames.length; l++) {
-        const out = execFileSync('ip', ['-n', h.ns, '-o', '-4', 'addr', 'show', 'dev', h.ifnames[l]], { encoding: 'utf8' });
-        for (const m of out.matchAll(/inet (\S+)/g)) {
-          if (m[1] !== `${h.addresses[l]}/24`) await ip(['-n', h.ns, 'addr', 'del', m[1], 'dev', h.ifnames[l]]);
-        }
-        await ip(['-n', h.ns, 'link', 'set', h.ifnames[l], 'up']);
-      }
-      rmSync(join(pidDir, name, 'fenced'), { force: true });
+      await clearVolatile(pidDir, name, h.ns);
+      await powerOn({ action: 'on', host: name, pidDir, netns: h.ns, linkDown: true });
+    },
+    runDir(name) {
+      lab.host(name);
+      return volatileDir(pidDir, name);
     },
     fenceParams() {
       return { pid_dir: pidDir, netns: `${prefix}-{plug}` };
@@ -254,6 +261,8 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
         await ip(['-n', h.ns, 'addr', 'add', `${h.addresses[l]}/24`, 'dev', h.ifnames[l]]);
         await ip(['-n', h.ns, 'link', 'set', h.ifnames[l], 'up']);
       }
+      // What the host has at power on: fence_vigil_lab's off removes every other address.
+      await recordBaseAddresses(pidDir, h.name, h.ns);
     }
   } catch (e) {
     await lab.destroy();
