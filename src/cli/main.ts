@@ -1,10 +1,11 @@
 /**
- * `vigil` command line. Each command lives in its own module under commands/ and registers
- * itself on the program; this file only wires them and turns input errors into one-line messages.
+ * `vigil` command line. commands/index.ts declares every command and its options; each command's
+ * implementation lives in its own module under commands/ and is imported only when it runs. This
+ * file only wires them and turns input errors into one-line messages.
  */
 import { Command, CommanderError } from 'commander';
 import { InputError, InputErrors } from '../model/errors.js';
-import { commands } from './commands/index.js';
+import { registerCommands } from './commands/index.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -14,7 +15,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const register of commands) register(program);
+  registerCommands(program);
   return program;
 }
 

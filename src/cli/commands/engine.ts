@@ -2,9 +2,15 @@
  * `vigil engine`: run one node's cluster engine alone (links, membership, quorum, DC election and
  * the replicated CIB log; no resources). For tests, benchmarks and debugging; `vigild` runs the
  * same engine with everything else on top. See docs/operations-engine.md.
+ *
+ * `vigil witness`: a voter-only member (cluster.quorum.witness in vigil.yaml). It votes and stores
+ * the replicated log, so its vote means what any other vote means, but it never becomes DC and
+ * runs no resources. Two nodes and a witness survive the loss of any one of the three.
+ *
+ * The options of both are declared in index.ts.
  */
-import type { Command } from 'commander';
 import { runEngine } from '../../daemon/engine-run.js';
+import { WITNESS_NODE } from '../../daemon/engine.js';
 
 export interface EngineCliOptions {
   config: string;
@@ -16,25 +22,18 @@ export interface EngineCliOptions {
   logFile?: string;
 }
 
-export function engineOptions(cmd: Command): Command {
-  return cmd
-    .requiredOption('--config <file>', 'vigil.yaml, a Heartbeat directory or a CIB XML file')
-    .option('--state-dir <dir>', 'coordination state directory (default: <paths.state_dir>/engine)')
-    .option('--control', 'read JSON-line commands on stdin (propose, status, fenced, link, stop); end of input stops')
-    .option('--no-events', 'do not print events on stdout')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
-    .option('--log-file <file>', 'write the log there instead of stderr');
+/** `vigil engine --node NAME` */
+export async function engine(o: EngineCliOptions): Promise<void> {
+  await runEngine({
+    config: o.config, node: o.node ?? '', role: 'node', control: o.control === true, events: o.events, logLevel: o.logLevel,
+    ...(o.stateDir ? { stateDir: o.stateDir } : {}), ...(o.logFile ? { logFile: o.logFile } : {}),
+  });
 }
 
-export function register(program: Command): void {
-  engineOptions(program
-    .command('engine')
-    .description('run one node\'s cluster engine (heartbeats, quorum, DC, CIB log) and print its events as JSON lines')
-    .requiredOption('--node <name>', 'this node\'s name in the configuration'))
-    .action(async (o: EngineCliOptions) => {
-      await runEngine({
-        config: o.config, node: o.node ?? '', role: 'node', control: o.control === true, events: o.events, logLevel: o.logLevel,
-        ...(o.stateDir ? { stateDir: o.stateDir } : {}), ...(o.logFile ? { logFile: o.logFile } : {}),
-      });
-    });
+/** `vigil witness` */
+export async function witness(o: EngineCliOptions): Promise<void> {
+  await runEngine({
+    config: o.config, node: o.node ?? WITNESS_NODE, role: 'witness', control: o.control === true, events: o.events, logLevel: o.logLevel,
+    ...(o.stateDir ? { stateDir: o.stateDir } : {}), ...(o.logFile ? { logFile: o.logFile } : {}),
+  });
 }

@@ -1,9 +1,8 @@
 /**
  * `vigil explain RESOURCE`: why each instance of a resource is where it is — the winning and
  * losing node scores, what contributed to each (location constraints, stickiness, colocations,
- * failure bans), and the actions planned for it with their reasons.
+ * failure bans), and the actions planned for it with their reasons. The options are declared in index.ts.
  */
-import type { Command } from 'commander';
 import { InputError } from '../../model/errors.js';
 import { formatScore } from '../../model/score.js';
 import { schedule } from '../../scheduler/schedule.js';
@@ -11,35 +10,21 @@ import type { SchedRsc, WorkingSet } from '../../scheduler/working-set.js';
 import type { Transition } from '../../scheduler/transition.js';
 import { inject, readInput, resolveNow } from './simulate-input.js';
 
-interface ExplainOpts { cib?: string; config?: string; now?: string; nodeDown: string[]; nodeUp: string[]; nodeFail: string[]; opFail: string[] }
+export interface ExplainOpts { cib?: string; config?: string; now?: string; nodeDown: string[]; nodeUp: string[]; nodeFail: string[]; opFail: string[] }
 
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
-
-export function register(program: Command): void {
-  program
-    .command('explain')
-    .description('explain in plain words why a resource runs (or does not run) where it does')
-    .argument('<resource>', 'resource id (primitive, group, clone, or a clone instance such as web:1)')
-    .option('--cib <file>', 'Pacemaker CIB XML (configuration and status)')
-    .option('--config <file>', 'vigil.yaml (alone: all nodes online, nothing running; with --cib: the CIB supplies the status)')
-    .option('--now <time>', "evaluation time: epoch seconds or ISO 8601 (default: the CIB's execution-date, else now)")
-    .option('--node-down <node>', 'inject: node left cleanly', collect, [])
-    .option('--node-up <node>', 'inject: node joined', collect, [])
-    .option('--node-fail <node>', 'inject: node lost unexpectedly', collect, [])
-    .option('--op-fail <spec>', 'inject an operation result: RSC_OP_INTERVALMS@NODE=RC', collect, [])
-    .action(async (resource: string, opts: ExplainOpts) => {
-      const { cib: loaded } = await readInput(opts);
-      const now = resolveNow(loaded, opts.now);
-      const cib = inject(loaded, { nodeDown: opts.nodeDown, nodeUp: opts.nodeUp, nodeFail: opts.nodeFail, opFail: opts.opFail }, now);
-      const result = schedule(cib, now, { keepWorkingSet: true });
-      const ws = result.workingSet as WorkingSet;
-      const target = ws.byId.get(resource);
-      if (!target) {
-        const known = ws.resources.map((r) => r.id).join(', ');
-        throw new InputError(`no resource "${resource}"`, { file: '<command line>' }, { field: 'resource', expected: `one of ${known}` });
-      }
-      process.stdout.write(explainResource(target, ws, result.transition));
-    });
+/** `vigil explain RESOURCE` */
+export async function explain(resource: string, opts: ExplainOpts): Promise<void> {
+  const { cib: loaded } = await readInput(opts);
+  const now = resolveNow(loaded, opts.now);
+  const cib = inject(loaded, { nodeDown: opts.nodeDown, nodeUp: opts.nodeUp, nodeFail: opts.nodeFail, opFail: opts.opFail }, now);
+  const result = schedule(cib, now, { keepWorkingSet: true });
+  const ws = result.workingSet as WorkingSet;
+  const target = ws.byId.get(resource);
+  if (!target) {
+    const known = ws.resources.map((r) => r.id).join(', ');
+    throw new InputError(`no resource "${resource}"`, { file: '<command line>' }, { field: 'resource', expected: `one of ${known}` });
+  }
+  process.stdout.write(explainResource(target, ws, result.transition));
 }
 
 function primitivesBelow(r: SchedRsc): SchedRsc[] {

@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Command } from 'commander';
 import { InputError } from '../../model/errors.js';
 
 export function skeleton(name: string, nodes: Array<{ name: string; address: string }>, authkey: string): string {
@@ -36,25 +35,19 @@ defaults:
 `;
 }
 
-export function register(program: Command): void {
-  program.command('init')
-    .description('write a vigil.yaml skeleton and a new authkey (mode 0600) for a new cluster')
-    .option('-n, --name <name>', 'cluster name', 'cluster')
-    .option('--node <name=address...>', 'a node and its address (repeat); default this host with 192.0.2.1')
-    .option('-d, --dir <dir>', 'where to write vigil.yaml and authkey', '/etc/vigil')
-    .action((o: { name: string; node?: string[]; dir: string }) => {
-      const dir = resolve(o.dir);
-      const cfg = join(dir, 'vigil.yaml');
-      const key = join(dir, 'authkey');
-      for (const f of [cfg, key]) if (existsSync(f)) throw new InputError('already exists; not overwritten', { file: f }, { expected: 'a directory without vigil.yaml and authkey' });
-      const nodes = (o.node ?? ['node1=192.0.2.1']).map((s) => {
-        const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)=(\S+)$/.exec(s);
-        if (!m) throw new InputError(`bad --node "${s}"`, { file: '<command line>' }, { field: '--node', expected: 'NAME=ADDRESS' });
-        return { name: m[1], address: m[2] };
-      });
-      mkdirSync(dirname(cfg), { recursive: true, mode: 0o755 });
-      writeFileSync(key, randomBytes(32), { mode: 0o600, flag: 'wx' });
-      writeFileSync(cfg, skeleton(o.name, nodes, key), { flag: 'wx' });
-      process.stdout.write(`wrote ${cfg} and ${key} (mode 0600)\ncopy both to every node, then: vigil config validate ${cfg} && vigil start --config ${cfg} --node NAME\n`);
-    });
+/** `vigil init` */
+export function init(o: { name: string; node?: string[]; dir: string }): void {
+  const dir = resolve(o.dir);
+  const cfg = join(dir, 'vigil.yaml');
+  const key = join(dir, 'authkey');
+  for (const f of [cfg, key]) if (existsSync(f)) throw new InputError('already exists; not overwritten', { file: f }, { expected: 'a directory without vigil.yaml and authkey' });
+  const nodes = (o.node ?? ['node1=192.0.2.1']).map((s) => {
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)=(\S+)$/.exec(s);
+    if (!m) throw new InputError(`bad --node "${s}"`, { file: '<command line>' }, { field: '--node', expected: 'NAME=ADDRESS' });
+    return { name: m[1], address: m[2] };
+  });
+  mkdirSync(dirname(cfg), { recursive: true, mode: 0o755 });
+  writeFileSync(key, randomBytes(32), { mode: 0o600, flag: 'wx' });
+  writeFileSync(cfg, skeleton(o.name, nodes, key), { flag: 'wx' });
+  process.stdout.write(`wrote ${cfg} and ${key} (mode 0600)\ncopy both to every node, then: vigil config validate ${cfg} && vigil start --config ${cfg} --node NAME\n`);
 }
