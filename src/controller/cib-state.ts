@@ -4,7 +4,7 @@
  * so every node holds the same CIB; the scheduler reads it.
  */
 import type { CibUpdate } from '../coordination/cib-update.js';
-import type { AgentRef, Attributes, Cib, ClusterConfig, NodeState, OperationRecord, Resource, ResourceHistory } from '../model/cluster.js';
+import { historyOrder, type AgentRef, type Attributes, type Cib, type ClusterConfig, type NodeState, type OperationRecord, type Resource, type ResourceHistory } from '../model/cluster.js';
 import { INFINITY } from '../model/score.js';
 import { isFailure, lastFailureId, recordId } from './records.js';
 
@@ -172,11 +172,11 @@ export function recordResult(history: ResourceHistory[], rsc: string, record: Op
     if (i < 0) { ops.push(r); return; }
     const old = ops[i];
     // Results can arrive out of order (a late result of an earlier call): keep the newer one.
-    if (old.callId >= 0 && r.callId >= 0 && r.callId < old.callId) return;
+    if (old.callId >= 0 && r.callId >= 0 && historyOrder(r) < historyOrder(old)) return;
     ops[i] = r;
   };
   const cancelsRecurring = record.intervalMs === 0 && (record.operation === 'stop' || record.operation === 'promote' || record.operation === 'demote');
-  if (cancelsRecurring) ops = ops.filter((o) => o.intervalMs === 0 || o.id === lastFailureId(rsc) || o.callId > record.callId);
+  if (cancelsRecurring) ops = ops.filter((o) => o.intervalMs === 0 || o.id === lastFailureId(rsc) || historyOrder(o) > historyOrder(record));
   put({ ...record, id });
   if (isFailure(record)) put({ ...record, id: lastFailureId(rsc) });
   const next: ResourceHistory = { ...h, ops };

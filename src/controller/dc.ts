@@ -60,8 +60,6 @@ export interface DcState {
   callOffsets: Map<string, number>;
   fenceFailedAt: Map<string, number>;
   recheckAt: number | null;
-  /** Synthetic call ids (timeouts, fence devices) per node, above anything recorded there. */
-  syntheticCalls: number;
 }
 
 const DEFAULT_BATCH_LIMIT = 16;
@@ -87,7 +85,7 @@ export function createDc(options: DcOptions, cib: Cib, now: number, haveQuorum =
       skipWatchdogWait: options.skipWatchdogWait,
     },
     cib, haveQuorum, members: null, transitionSeq: 0, transition: null, dirty: 'new DC', pending: new Map(), proposalSeq: 0,
-    unsafe: new Map(), reprobe: new Set(), monitors: new Map(), callOffsets: new Map(), fenceFailedAt: new Map(), recheckAt: null, syntheticCalls: 0,
+    unsafe: new Map(), reprobe: new Set(), monitors: new Map(), callOffsets: new Map(), fenceFailedAt: new Map(), recheckAt: null,
   };
   // Nodes the CIB already shows lost (by an earlier DC) stay unsafe: the wait starts again now.
   if (stonithEnabled(cib)) {
@@ -264,11 +262,16 @@ function onMembership(st: Step, members: string[], left: string[], restarted: st
   s.members = members.slice();
 }
 
-function synthCallId(s: DcState, node: string): number {
-  let max = 0;
-  for (const h of s.cib.status.nodes.find((n) => n.name === node)?.history ?? []) for (const o of h.ops) max = Math.max(max, o.callId);
-  s.syntheticCalls = Math.max(s.syntheticCalls + 1, max + 1);
-  return s.syntheticCalls;
+/**
+ * The newest executor result recorded on a node (records the DC wrote itself are not executor
+ * results: they neither number the executor's calls nor hide its later results).
+ */
+function newestReal(s: DcState, node: string): OperationRecord | undefined {
+  let newest: OperationRecord | undefined;
+  for (const h of s.cib.status.nodes.find((n) => n.name === node)?.history ?? []) {
+    for (const o of h.ops) if (!o.synthetic && (!newest || o.callId > newest.callId)) newest = o;
+  }
+  return newest;
 }
 
 /**
@@ -282,10 +285,7 @@ function rebasedCallId(s: DcState, node: string, r: ActionResult): number {
   if (r.callId <= 0) return r.callId;
   const offset = s.callOffsets.get(node) ?? 0;
   const id = r.callId + offset;
-  let newest: OperationRecord | undefined;
-  for (const h of s.cib.status.nodes.find((n) => n.name === node)?.history ?? []) {
-    for (const o of h.ops) if (!newest || o.callId > newest.callId) newest = o;
-  }
+  const newest = newestReal(s, node);
   if (!newest || id > newest.callId) return id;
   // A probe is the latest word on its resource by construction (the executor runs it after
   // everything queued before it), so a probe below the newest record means a new executor.
@@ -315,10 +315,17 @@ function toRecord(node: string, r: ActionResult, now: number): OperationRecord {
   return rec;
 }
 
-/** Record a result and, when it is a failure, count it (Pacemaker's rules for the increment). */
-function recordResult(st: Step, node: string, r: ActionResult): boolean {
+/**
+ * Record a result and, when it is a failure, count it (Pacemaker's rules for the increment).
+ * `synthetic`: the DC writes it itself (a timeout, a fence device's start): it is anchored to the
+ * newest executor result on the node, so any later executor result supersedes it — the
+ * executor's next call may well carry the id "newest + 1" (vigil sim --whole seed 10).
+ */
+function recordResult(st: Step, node: string, r: ActionResult, synthetic = false): boolean {
   const s = st.s;
-  const rec = toRecord(node, { ...r, callId: rebasedCallId(s, node, r) }, st.now);
+  const rec = synthetic
+    ? { ...toRecord(node, { ...r, callId: Math.max(0, newestReal(s, node)?.callId ?? 0) }, st.now), synthetic: true }
+    : toRecord(node, { ...r, callId: rebasedCallId(s, node, r) }, st.now);
   const info = primitives(s.cib.config).get(baseId(r.resource));
   // Starts (and probes) remember the agent and parameters, so an orphan can still be stopped.
   const remember = info && r.intervalMs === 0 && (r.action === 'start' || r.action === 'monitor') ? { agent: info.primitive.agent, params: { ...info.primitive.params } } : {};
@@ -454,7 +461,7 @@ function housekeeping(st: Step): void {
     a.state = 'failed';
     if (a.node && a.resource) {
       const action = a.task === 'probe' ? 'monitor' : a.task;
-      recordResult(st, a.node, { callId: synthCallId(s, a.node), resource: a.resource, action, intervalMs: 0, rc: OcfRc.Error, opStatus: OpStatus.Timeout, exitReason: 'no result before the timeout', userData: a.key, finishedAt: now });
+      recordResult(st, a.node, { callId: 0, resource: a.resource, action, intervalMs: 0, rc: OcfRc.Error, opStatus: OpStatus.Timeout, exitReason: 'no result before the timeout', userData: a.key, finishedAt: now }, true);
     }
     st.markDirty(`${a.task} of ${a.resource ?? ''} on ${a.node ?? ''} timed out`);
   }
@@ -680,7 +687,7 @@ function dispatchOperation(st: Step, a: GraphAction, t: Transition, prims: Map<s
     // start, stop and probe are recorded as done so the scheduler sees the device available.
     const rc = a.task === 'probe' ? OcfRc.NotRunning : OcfRc.Success;
     a.state = 'done';
-    recordResult(st, a.node, { callId: synthCallId(s, a.node), resource: a.resource, action, intervalMs: 0, rc, opStatus: OpStatus.Done, userData: a.key, finishedAt: st.now });
+    recordResult(st, a.node, { callId: 0, resource: a.resource, action, intervalMs: 0, rc, opStatus: OpStatus.Done, userData: a.key, finishedAt: st.now }, true);
     return true;
   }
   const req: ExecuteRequest = buildRequest(s.cib.config, info, a.node, a.resource, action, 0, a.key, target);

@@ -8,7 +8,7 @@
  *   not hide it (the scheduler replays all entries in call-id order);
  * - the expected rc travels inside the transition key `<action>:<transition>:<target-rc>:<dc>`.
  */
-import { OcfRc, OpStatus, type OperationRecord } from '../model/cluster.js';
+import { historyOrder, OcfRc, OpStatus, type OperationRecord } from '../model/cluster.js';
 
 /** Pacemaker's transition key: the scheduler reads the target rc from its third field. */
 export function transitionKey(action: string | number, transition: number, targetRc: number, dc: string): string {
@@ -94,7 +94,7 @@ export function possiblyActive(ops: OperationRecord[]): boolean {
 }
 
 function rank(op: OperationRecord): number {
-  return op.callId < 0 ? Number.MAX_SAFE_INTEGER : op.callId;
+  return historyOrder(op);
 }
 
 /**

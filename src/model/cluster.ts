@@ -307,6 +307,24 @@ export interface OperationRecord {
   onNode?: NodeName;
   migrateSource?: NodeName;
   migrateTarget?: NodeName;
+  /**
+   * Written by the DC, not reported by an executor (an operation whose result never came, a
+   * fence device's bookkeeping). Its `callId` is the highest executor call id recorded on the
+   * node when it was written: it ranks after that call and before any executor call numbered
+   * above it (see `historyOrder`), so the executor's next result supersedes it even when it
+   * carries the id "newest + 1" (Pacemaker writes such records with call-id -1 and orders them
+   * by transition number).
+   */
+  synthetic?: boolean;
+}
+
+/**
+ * The order of a node's recorded operations: by executor call id; pending ones (-1) last; a
+ * DC-written (synthetic) record just after the executor call id it was anchored to.
+ */
+export function historyOrder(op: Pick<OperationRecord, 'callId' | 'synthetic'>): number {
+  if (op.callId < 0) return Number.MAX_SAFE_INTEGER;
+  return op.synthetic ? op.callId + 0.5 : op.callId;
 }
 
 /** All recorded operations of one resource (or clone instance) on one node. */

@@ -6,7 +6,7 @@
  * there, in which role, and what its failures require.
  */
 import type { OnFail, OperationRecord, Role } from '../model/cluster.js';
-import { OcfRc, OpStatus } from '../model/cluster.js';
+import { historyOrder, OcfRc, OpStatus } from '../model/cluster.js';
 import type { ClusterOptions } from './options.js';
 import type { SchedRsc } from './working-set.js';
 
@@ -61,11 +61,7 @@ export function onFailFor(rsc: SchedRsc, task: string, intervalMs: number, optio
 const HARD_RCS = new Set<number>([OcfRc.InvalidParam, OcfRc.InsufficientPriv, OcfRc.NotInstalled]);
 
 export function replayHistory(rsc: SchedRsc, node: string, ops: OperationRecord[], now: number, options: ClusterOptions, opDefaults: Record<string, string>, failureTimeoutS: number): HistoryOutcome {
-  const sorted = ops.slice().sort((a, b) => {
-    const ca = a.callId < 0 ? Number.MAX_SAFE_INTEGER : a.callId;
-    const cb = b.callId < 0 ? Number.MAX_SAFE_INTEGER : b.callId;
-    return ca - cb;
-  });
+  const sorted = ops.slice().sort((a, b) => historyOrder(a) - historyOrder(b));
   const out: HistoryOutcome = { role: 'Stopped', onFail: 'none', failed: false, startFailed: false, stopFailed: false };
   let sawStop = false;
   for (const op of sorted) {

@@ -72,6 +72,24 @@ describe('applyUpdate', () => {
     assert.equal(cib.status.nodes.find((n) => n.name === 'n1')!.history[0].ops.find((o) => o.id === 'db_last_0')!.operation, 'start');
   });
 
+  it('a synthetic record (written by the DC) ranks just after the call it is anchored to: the next executor call supersedes it', () => {
+    const started = { ...op('start', 0), callId: 14 };
+    // The DC gave up on a probe and wrote a timeout anchored to call 14 (the newest executor result).
+    const timeout: OperationRecord = { ...op('monitor', 1), callId: 14, opStatus: OpStatus.Timeout, synthetic: true };
+    const ids = (c: Cib) => c.status.nodes.find((n) => n.name === 'n1')!.history[0].ops;
+    let cib = applyUpdates(base(), [result('n1', started), result('n1', timeout)]);
+    assert.equal(ids(cib).find((o) => o.id === 'db_last_0')!.synthetic, true, 'it supersedes call 14');
+    assert.ok(schedule(cib, 2000).current.some((p) => p.node === 'n1' && p.flags.includes('failed')));
+    // A late result of a call up to the anchor does not replace it.
+    cib = applyUpdate(cib, result('n1', { ...op('stop', 0), callId: 14 }));
+    assert.equal(ids(cib).find((o) => o.id === 'db_last_0')!.synthetic, true, 'call 14 is older');
+    // The executor's next call is 15 — "newest + 1", the id a synthetic record used to take.
+    cib = applyUpdate(cib, result('n1', { ...op('stop', 0), callId: 15 }));
+    assert.equal(ids(cib).find((o) => o.id === 'db_last_0')!.operation, 'stop');
+    assert.ok(ids(cib).some((o) => o.id === 'db_last_failure_0' && o.synthetic), 'the failure stays on record');
+    assert.deepEqual(schedule(cib, 2000).current, [], 'stopped: the failure came before the stop');
+  });
+
   it('node states: lost keeps history, fenced erases history and transient attributes, joined makes it a member', () => {
     let cib = applyUpdates(base(), [result('n2', op('start', 0)), { kind: 'node-attribute', node: 'n2', name: 'x', value: '1' }, { kind: 'node-state', node: 'n2', state: 'lost' }]);
     let n2 = cib.status.nodes.find((n) => n.name === 'n2')!;

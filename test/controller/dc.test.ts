@@ -276,3 +276,33 @@ describe('DC controller: a member whose Vigil process restarted within deadtime'
     assert.equal(c.activeOn('db').length, 1);
   });
 });
+
+describe('DC controller: an operation whose result never came', () => {
+  it('is recorded as a synthetic timeout that the node\'s next real result supersedes, even when it carries "newest + 1"', () => {
+    // vigil sim --whole seed 10: the DC recorded a lost probe with call id "highest recorded + 1";
+    // the node's next real operation, a stop, carried the same id and the timeout won the tie.
+    const c = new MiniCluster(cibFromYaml(ONE(', migration-threshold: 1')), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    assert.deepEqual(c.activeOn('db'), ['n2']);
+    c.crash('n2');
+    c.runFor(5_000);
+    // n2 boots (a new executor numbers calls from 1) and rejoins; the results of its probes are lost.
+    const mark = c.dispatched.length;
+    c.restart('n2');
+    c.down.add('n2');
+    c.runFor(500);
+    c.down.delete('n2');
+    assert.ok(c.dc.transition?.actions.some((a) => a.task === 'probe' && a.node === 'n2' && a.state === 'in-flight'), 'the DC waits for the probe');
+    assert.ok(!c.dispatched.slice(mark).some((d) => d.req.node === 'n2'), 'the request never arrived');
+    c.runFor(60_000);
+    const n2 = () => c.cib.status.nodes.find((n) => n.name === 'n2')!.history.find((h) => h.rsc === 'db')!;
+    const timeout = n2().ops.find((o) => o.id === 'db_last_failure_0')!;
+    assert.equal(timeout.synthetic, true, 'the DC wrote the timeout itself');
+    assert.equal(timeout.callId, 0, 'anchored to the newest executor result on n2 (none since it rejoined)');
+    const stops = c.completed.filter((x) => x.req.node === 'n2' && x.req.action === 'stop');
+    assert.equal(stops.length, 1, 'one stop clears the failed probe: its result (call id 1) is not hidden by the timeout');
+    const r = schedule(c.cib, Math.floor(c.now / 1000));
+    assert.deepEqual(r.current.filter((p) => p.rsc === 'db').map((p) => p.node), c.activeOn('db'), 'the CIB says where db runs');
+    assert.equal(c.dc.transition, null);
+  });
+});
