@@ -158,7 +158,11 @@ function nodeStateChange(n: NodeState, state: CibUpdate & { kind: 'node-state' }
 /**
  * Store one result: recurring operations under their own id, one-off operations as `_last_0`
  * (never replaced by an older call), failures also as `_last_failure_0`. A stop, promote or
- * demote cancels the recurring operations of the resource there, so their entries go.
+ * demote cancels the recurring operations of the resource there, so their entries go. A probe
+ * supersedes them too: it is the latest word on the resource (Pacemaker probes only a history it
+ * erased first), and a recurring entry from before it may describe a role the resource no longer
+ * has — a promoted monitor's rc 8 after the node demoted it on its own while no DC could hear it.
+ * (The DC asks for the monitors again when the probe finds the resource running.)
  */
 export function recordResult(history: ResourceHistory[], rsc: string, record: OperationRecord, agent?: AgentRef, params?: Attributes): ResourceHistory[] {
   const idx = history.findIndex((h) => h.rsc === rsc);
@@ -175,7 +179,7 @@ export function recordResult(history: ResourceHistory[], rsc: string, record: Op
     if (old.callId >= 0 && r.callId >= 0 && historyOrder(r) < historyOrder(old)) return;
     ops[i] = r;
   };
-  const cancelsRecurring = record.intervalMs === 0 && (record.operation === 'stop' || record.operation === 'promote' || record.operation === 'demote');
+  const cancelsRecurring = record.intervalMs === 0 && (record.operation === 'stop' || record.operation === 'promote' || record.operation === 'demote' || record.operation === 'monitor');
   if (cancelsRecurring) ops = ops.filter((o) => o.intervalMs === 0 || o.id === lastFailureId(rsc) || historyOrder(o) > historyOrder(record));
   put({ ...record, id });
   if (isFailure(record)) put({ ...record, id: lastFailureId(rsc) });

@@ -386,7 +386,14 @@ function onResult(st: Step, node: string, r: ActionResult): void {
     const hist = ns?.history.find((h) => h.rsc === r.resource);
     const believedActive = !!hist && possiblyActive(hist.ops);
     const nowActive = r.rc !== OcfRc.NotRunning;
-    if (believedActive !== nowActive || !hist || !ok) st.markDirty(`probe of ${r.resource} on ${node}: ${nowActive ? 'active' : 'stopped'}`);
+    // The role counts too: a promotable instance found unpromoted where the DC believed it
+    // promoted (demoted by no-quorum-policy while the DC could not hear it), or the other way
+    // round, is a change the DC did not make (vigil sim --whole seeds 356, 1763).
+    const believedPromoted = believedActive && possiblyPromoted(hist.ops);
+    const nowPromoted = r.rc === OcfRc.RunningPromoted || r.rc === OcfRc.FailedPromoted;
+    if (believedActive !== nowActive || (nowActive && believedPromoted !== nowPromoted) || !hist || !ok) {
+      st.markDirty(`probe of ${r.resource} on ${node}: ${nowActive ? (nowPromoted ? 'promoted' : 'active') : 'stopped'}`);
+    }
     return;
   }
   const parsed = parseTransitionKey(key);

@@ -147,6 +147,37 @@ describe('DC controller: operations', () => {
     c.runFor(5_000);
     assert.deepEqual(c.activeOn('app'), ['n2']);
   });
+
+  it('a local probe that finds a promoted instance unpromoted makes the DC replan and promote it again', () => {
+    // vigil sim --whole seeds 356, 1763: no-quorum-policy=demote demoted dbi on n2 while no DC
+    // could hear it; after the cut, n2's probe found it running unpromoted (rc 0).
+    const c = new MiniCluster(cibFromYaml(PROMOTABLE), ['n1', 'n2', 'n3']);
+    c.runFor(10_000);
+    assert.deepEqual(roles(c, 'dbi'), ['n1:Started', 'n2:Promoted', 'n3:Started']);
+    // The promoted monitor's first result is on record (rc 8), as an executor reports it.
+    const mon = c.dispatched.find((d) => d.req.node === 'n2' && d.req.resource === 'dbi' && d.req.intervalMs > 0 && d.req.targetRc === OcfRc.RunningPromoted)!;
+    c.input({ type: 'action-result', now: c.now, node: 'n2', result: { callId: 500, resource: 'dbi', action: 'monitor', intervalMs: mon.req.intervalMs, rc: OcfRc.RunningPromoted, opStatus: 0, userData: mon.req.userData } });
+    c.runFor(1_000);
+    c.reality.get('n2')!.set('dbi', 'Started');
+    const before = c.dispatched.length;
+    c.input({ type: 'action-result', now: c.now, node: 'n2', result: { callId: 999, resource: 'dbi', action: 'monitor', intervalMs: 0, rc: OcfRc.Success, opStatus: 0, userData: 'lp1:0:7:n2' } });
+    c.runFor(5_000);
+    const hist = c.cib.status.nodes.find((n) => n.name === 'n2')!.history.find((h) => h.rsc === 'dbi')!;
+    assert.ok(!hist.ops.some((o) => o.intervalMs > 0 && o.rc === OcfRc.RunningPromoted && o.callId < 999), 'the promoted monitor recorded before the probe is gone');
+    assert.ok(c.dispatched.slice(before).some((d) => d.req.action === 'promote' && d.req.node === 'n2'), 'promoted again');
+    assert.deepEqual(roles(c, 'dbi'), ['n1:Started', 'n2:Promoted', 'n3:Started']);
+  });
+
+  it('a local probe that finds an instance promoted where the DC believed it unpromoted makes the DC replan', () => {
+    const c = new MiniCluster(cibFromYaml(PROMOTABLE), ['n1', 'n2', 'n3']);
+    c.runFor(10_000);
+    c.reality.get('n1')!.set('dbi', 'Promoted');
+    const before = c.dispatched.length;
+    c.input({ type: 'action-result', now: c.now, node: 'n1', result: { callId: 999, resource: 'dbi', action: 'monitor', intervalMs: 0, rc: OcfRc.RunningPromoted, opStatus: 0, userData: 'lp1:0:7:n1' } });
+    c.runFor(5_000);
+    assert.ok(c.dispatched.slice(before).some((d) => d.req.action === 'demote' && d.req.node === 'n1'), 'the extra promoted instance is demoted');
+    assert.equal(roles(c, 'dbi').filter((r) => r.endsWith('Promoted')).length, 1);
+  });
 });
 
 describe('DC controller: on-fail=fence', () => {
