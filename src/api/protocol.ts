@@ -20,6 +20,8 @@ export type ApiRequest =
   | { op: 'resource'; action: ResourceAdminAction; rsc: string; node?: string }
   | { op: 'config-show' }
   | { op: 'config-apply'; config: ClusterConfig; dryRun?: boolean }
+  /** The operator asserts that the node is powered off (manual fencing): the DC records it fenced. */
+  | { op: 'fence-confirm'; node: string }
   | { op: 'shutdown' };
 
 export type ApiErrorCode = 'input' | 'unavailable' | 'failed';

@@ -14,6 +14,7 @@ import { schedule, type SchedulerResult } from '../scheduler/index.js';
 import { applyUpdate } from './cib-state.js';
 import { expiredFailCounts, nextFailureExpiry } from './failure-timeout.js';
 import { fenceLevels } from './fence-devices.js';
+import { checkFenceConfirm } from './fence-confirm.js';
 import { propMs, stonithEnabled, watchdogTimeoutOf } from './options.js';
 import { isFailure, isProbe, parseTransitionKey, possiblyActive, possiblyPromoted, transitionKey } from './records.js';
 import {
@@ -168,10 +169,17 @@ export function dcStep(state: DcState, input: DcInput): StepResult<DcState, DcOu
     case 'fence-result':
       onFenceResult(st, input.node, input.key, input.ok, input.reason);
       break;
-    case 'fence-confirmed':
+    case 'fence-confirmed': {
+      // The daemon checks first and tells the operator; this guards against a stale request.
+      const check = checkFenceConfirm(s, input.node);
+      if (!check.ok) {
+        st.log('error', `confirmation that ${input.node} is down refused: ${check.reason}`);
+        break;
+      }
       st.log('warn', `operator confirmed that ${input.node} is down`);
-      nodeFenced(st, input.node, 'confirmed by the operator');
+      nodeFenced(st, input.node, 'confirmed by operator');
       break;
+    }
   }
   housekeeping(st);
   advance(st);
@@ -643,7 +651,7 @@ function dispatchFence(st: Step, a: GraphAction): boolean {
   const wd = watchdogTimeout(s);
   if (levels.length === 0 && wd === undefined) {
     // Nothing can fence it: the operator has to (fence-confirmed). Until then its resources stay put.
-    if (!a.held) st.log('error', `no fence device can fence ${node}: confirm manually once it is down (vigil node confirm-down)`);
+    if (!a.held) st.log('error', `no fence device can fence ${node}: confirm it manually once it is powered off (vigil fence confirm ${node})`);
     a.held = 'no fence device for this node';
     return false;
   }

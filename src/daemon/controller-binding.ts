@@ -2,11 +2,12 @@
  * The one place that names the controller's entry points (src/controller), so that the daemon's
  * host code does not depend on how that layer spells them.
  */
-import { createDc, createNodeController, dcStep, nodeStep } from '../controller/index.js';
+import { checkFenceConfirm, createDc, createNodeController, dcStep, nodeStep } from '../controller/index.js';
 
 export const CONTROLLER = {
   createDc,
   dcStep,
   createNode: createNodeController,
   nodeStep,
+  checkFenceConfirm,
 };

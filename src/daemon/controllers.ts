@@ -10,9 +10,11 @@ import { applyUpdate } from '../controller/index.js';
 import { CONTROLLER } from './controller-binding.js';
 import type { CibUpdate } from '../coordination/index.js';
 import type { Cib } from '../model/cluster.js';
-import type { DcInput, DcOutput, NodeInput, NodeOutput } from '../controller/index.js';
+import type { DcInput, DcOutput, DcState, FenceConfirmCheck, NodeInput, NodeOutput } from '../controller/index.js';
 
 export type { ActionResult, DcOutput, ExecuteRequest, FenceRequest, NodeOutput, DcInput, NodeInput } from '../controller/index.js';
+/** Whether the CIB asks for fencing (stonith-enabled): `vigil status` shows lost nodes as unclean then. */
+export { stonithEnabled } from '../controller/index.js';
 
 export interface ControllerHostOptions {
   self: string;
@@ -87,6 +89,15 @@ export class ControllerHost {
 
   get isDcRunning(): boolean {
     return this.dc !== undefined;
+  }
+
+  /** The operator confirms that `node` is down: judged on the DC controller's state, then fed to it. */
+  confirmFenced(node: string, now: number): FenceConfirmCheck {
+    const dc = this.dc;
+    if (!dc) return { ok: false, code: 'unavailable', reason: `the DC controller does not run on ${this.o.self}` };
+    const check = CONTROLLER.checkFenceConfirm(dc.state as DcState, node);
+    if (check.ok) this.dcInput({ type: 'fence-confirmed', now, node });
+    return check;
   }
 
   dcInput(input: DcInput): void {

@@ -33,7 +33,7 @@ import { schedule } from '../scheduler/index.js';
 import { loadAuthkeyFile } from '../transport/index.js';
 import { configPlan, findResource, nodeAdmin, resourceBan, resourceClear, resourceMove, resourceTargetRole } from './admin.js';
 import { Engine } from './engine.js';
-import { ControllerHost, type ActionResult, type DcOutput, type ExecuteRequest, type FenceRequest, type NodeOutput } from './controllers.js';
+import { ControllerHost, stonithEnabled, type ActionResult, type DcOutput, type ExecuteRequest, type FenceRequest, type NodeOutput } from './controllers.js';
 import { HardwareWatchdog } from './hw-watchdog.js';
 import { PeerChannel } from './peer.js';
 
@@ -565,7 +565,8 @@ export class Vigild {
       case 'status': return this.statusView();
       case 'config-show': return { yaml: toVigilYaml(this.cib.config, this.settings, { header: `running configuration of ${this.settings.clusterName}, from ${this.node}` }), config: this.cib.config };
       case 'shutdown': return { note: await this.shutdown('vigil stop') };
-      case 'node': case 'resource': case 'config-apply': {
+      case 'node': case 'resource': case 'config-apply': case 'fence-confirm': {
+        if (req.op === 'fence-confirm' && !this.engine.isDc && !(this.engine.dc && this.engine.quorate)) await this.twoNodeConfirm(req.node);
         if (this.engine.isDc) return this.onAdmin(req);
         const dc = this.engine.dc;
         if (!dc || !this.engine.quorate) throw new ApiUnavailableError('no DC: this partition has no quorum, so the cluster cannot be changed from here');
@@ -582,6 +583,7 @@ export class Vigild {
 
   private async onAdmin(req: ApiRequest): Promise<unknown> {
     const now = Date.now();
+    if (req.op === 'fence-confirm') return this.confirmFenced(req.node);
     if (req.op === 'node') {
       await this.proposeAll(nodeAdmin(this.cib.config, req.action, req.node));
       return { note: `${req.node}: ${req.action}` };
@@ -635,6 +637,49 @@ export class Vigild {
     throw new ApiInputError("unknown resource action");
   }
 
+  /**
+   * `vigil fence confirm NODE` on the DC: the DC controller judges it (unknown node, a member that
+   * is up: refused) and records NODE fenced; answered once that is committed.
+   */
+  private async confirmFenced(node: string): Promise<{ note: string }> {
+    const check = this.ctl.confirmFenced(node, Date.now());
+    if (!check.ok) throw check.code === 'input' ? new ApiInputError(check.reason) : new ApiUnavailableError(check.reason);
+    this.log.warn({ target: node }, 'fencing confirmed by operator');
+    // As after a fence device's success: in two-node mode this node holds the peer's vote until it returns.
+    this.engine.fenced(node);
+    const fenced = (): boolean => {
+      const st = this.cib.status.nodes.find((n) => n.name === node);
+      return !st || (!st.inCluster && st.expected === 'down');
+    };
+    const until = Date.now() + 15_000;
+    while (!fenced() && Date.now() < until) await sleep(50);
+    if (!fenced()) throw new ApiUnavailableError(`the DC accepted the confirmation, but ${node} was not recorded as fenced within 15 s: see \`vigil status\``);
+    return {
+      note: check.pending
+        ? `${node}: fencing confirmed by operator; its resources are recovered elsewhere`
+        : `${node}: recorded as fenced (confirmed by operator); it was not waiting to be fenced`,
+    };
+  }
+
+  /**
+   * Two-node mode: the survivor of a lost peer has no quorum, so no DC, so nothing fences the peer.
+   * The operator's confirmation stands for the fence: this node holds the peer's vote (as after a
+   * fence device's success), becomes DC, and the DC then records the peer fenced.
+   */
+  private async twoNodeConfirm(node: string): Promise<void> {
+    const q = this.settings.quorum;
+    const peer = this.settings.nodes.find((n) => n.name !== this.node)?.name;
+    if (!q.twoNode || q.witness || this.settings.nodes.length !== 2 || node !== peer) return;
+    if (this.members().includes(node)) throw new ApiInputError(`${node} is a member of the cluster and up: confirming it down would start its resources here while they still run there (split brain)`);
+    this.log.warn({ target: node }, 'two-node: fencing confirmed by operator; holding its vote');
+    this.engine.fenced(node);
+    const until = Date.now() + 15_000;
+    while (!(this.engine.isDc && this.ctl.isDcRunning) && Date.now() < until) await sleep(50);
+    if (!this.engine.isDc) {
+      throw new ApiUnavailableError(`${this.node} holds ${node}'s vote but did not become DC${q.waitForAll ? ' (wait_for_all: it has not been in step with a DC since it started)' : ''}`);
+    }
+  }
+
   /** Nodes where the resource (any primitive of its top-level resource) is known to run. */
   private runningNodes(rsc: string): string[] {
     const f = findResource(this.cib.config, rsc);
@@ -649,12 +694,14 @@ export class Vigild {
   statusView(): DaemonStatus {
     const es = this.engine.status();
     const cib = this.cib;
+    const fencing = stonithEnabled(cib);
     const nodes: NodeStatusView[] = cib.config.nodes.map((n) => {
       const peer = es.peers.find((p) => p.node === n.name);
       const st = cib.status.nodes.find((x) => x.name === n.name);
       const self = n.name === this.node;
       const alive = self || peer?.status === 'alive' || peer?.status === 'late';
-      const unclean = !alive && st?.join === 'member' && st.unclean === true;
+      // Lost without a clean leave and not fenced yet (the DC holds its resources until it is).
+      const unclean = !alive && !!st && (st.unclean === true || (fencing && !st.inCluster && st.expected === 'member'));
       const v: NodeStatusView = {
         name: n.name,
         state: alive ? 'online' : unclean ? 'unclean' : 'offline',

@@ -1,7 +1,10 @@
 /**
  * `vigil fence run`: run a fence agent by hand, the way the fencing layer runs it (fence-agent
- * protocol on stdin, off confirmed with status). The options are declared in index.ts.
+ * protocol on stdin, off confirmed with status).
+ * `vigil fence confirm NODE`: manual fencing — tell the DC that NODE is powered off.
+ * The options are declared in index.ts.
  */
+import { daemonCall } from '../../api/index.js';
 import { FenceRunner, type FenceAction } from '../../fencing/index.js';
 import { InputError } from '../../model/errors.js';
 import { duration, WHERE } from './args.js';
@@ -20,4 +23,13 @@ export async function run(name: string, action: string, o: FenceRunOptions): Pro
   const power = r.power ? `, power ${r.power}` : '';
   process.stderr.write(`${name} ${action}${o.target ? ` ${o.target}` : ''}: ${r.ok ? 'ok' : `failed: ${r.error}`}${power}, ${r.durationMs} ms\n`);
   process.exitCode = r.ok ? (action === 'status' && r.power === 'off' ? 2 : 0) : 1;
+}
+
+/**
+ * `vigil fence confirm NODE`: the operator asserts NODE is powered off; the DC records it fenced and
+ * recovers its resources. Refused (exit 2) for an unknown node or a member that is up.
+ */
+export async function confirm(node: string, o: { runtimeDir?: string; config?: string; timeout: string }): Promise<void> {
+  const r = await daemonCall<{ note: string }>(o, { op: 'fence-confirm', node }, Number(o.timeout) * 1000);
+  process.stdout.write(`${r.note}\n`);
 }

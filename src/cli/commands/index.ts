@@ -88,7 +88,7 @@ function agentCommands(program: Command): void {
 }
 
 function fenceCommands(program: Command): void {
-  const fence = program.command('fence').description('run fence agents by hand');
+  const fence = program.command('fence').description('run fence agents by hand; confirm a node is down (manual fencing)');
   fence.command('run')
     .description('run a fence agent action (fence-agent protocol on stdin); off is confirmed with status')
     .argument('<agent>', 'fence_xxx, or an absolute path')
@@ -98,6 +98,13 @@ function fenceCommands(program: Command): void {
     .option('--host-argument <name>', 'parameter that carries the target: port, plug, another name, or none', 'port')
     .option('-t, --timeout <duration>', 'timeout', '60s')
     .action(async (name: string, action: string, o: FenceRunOptions) => (await fenceImpl()).run(name, action, o));
+  fence.command('confirm')
+    .description('manual fencing: tell the DC that NODE is powered off (you checked), so it counts as fenced and its resources are recovered; refused for a member that is up')
+    .argument('<node>', 'node name')
+    .option('--runtime-dir <dir>', 'runtime directory of the local daemon')
+    .option('-c, --config <file>', 'find the daemon through this configuration')
+    .option('--timeout <seconds>', 'how long to wait for the DC', '60')
+    .action(async (node: string, o: { runtimeDir?: string; config?: string; timeout: string }) => (await fenceImpl()).confirm(node, o));
 }
 
 function configCommands(program: Command): Command {
