@@ -239,7 +239,7 @@ function initCommand(program: Command): void {
   program.command('init')
     .description('write a vigil.yaml skeleton and a new authkey (mode 0600) for a new cluster')
     .option('-n, --name <name>', 'cluster name', 'cluster')
-    .option('--node <name=address...>', 'a node and its address (repeat); default this host with 192.0.2.1')
+    .option('--node <name=address...>', 'a node and its address (repeat); default node1=192.0.2.1')
     .option('-d, --dir <dir>', 'where to write vigil.yaml and authkey', '/etc/vigil')
     .action(async (o: { name: string; node?: string[]; dir: string }) => (await initImpl()).init(o));
 }
