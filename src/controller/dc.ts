@@ -52,6 +52,11 @@ export interface DcState {
   /** Nodes to probe for every resource (they rejoined), regardless of their recorded history. */
   reprobe: Set<string>;
   /**
+   * Nodes fenced while the membership still listed them (it notices a power-off only after
+   * deadtime): not members again until the membership drops them or reports them restarted.
+   */
+  fencedListed: Set<string>;
+  /**
    * Call keys of the recurring monitors this DC runs, per `node/resource`. A stop, promote or
    * demote cancels them (empty set): a result that was already under way then is stale.
    * No entry: not known to this DC (an earlier DC started them), so results are taken as they come.
@@ -86,7 +91,7 @@ export function createDc(options: DcOptions, cib: Cib, now: number, haveQuorum =
       skipWatchdogWait: options.skipWatchdogWait,
     },
     cib, haveQuorum, members: null, transitionSeq: 0, transition: null, dirty: 'new DC', pending: new Map(), proposalSeq: 0,
-    unsafe: new Map(), reprobe: new Set(), monitors: new Map(), callOffsets: new Map(), fenceFailedAt: new Map(), recheckAt: null,
+    unsafe: new Map(), reprobe: new Set(), fencedListed: new Set(), monitors: new Map(), callOffsets: new Map(), fenceFailedAt: new Map(), recheckAt: null,
   };
   // Nodes the CIB already shows lost (by an earlier DC) stay unsafe: the wait starts again now.
   if (stonithEnabled(cib)) {
@@ -104,6 +109,7 @@ function copyState(s: DcState): DcState {
     pending: new Map(s.pending),
     unsafe: new Map([...s.unsafe].map(([k, v]) => [k, { ...v }])),
     reprobe: new Set(s.reprobe),
+    fencedListed: new Set(s.fencedListed),
     monitors: new Map(s.monitors),
     callOffsets: new Map(s.callOffsets),
     fenceFailedAt: new Map(s.fenceFailedAt),
@@ -207,10 +213,15 @@ function onCommitted(st: Step, update: CibUpdate): void {
   st.markDirty(`CIB changed (${update.kind})`);
 }
 
-function onMembership(st: Step, members: string[], left: string[], restarted: string[]): void {
+function onMembership(st: Step, reported: string[], left: string[], restarted: string[]): void {
   const s = st.s;
   const now = st.now;
   const at = Math.floor(now / 1000);
+  // A node fenced a moment ago is still listed until the membership notices it is gone: taking
+  // that stale listing for a rejoin, then its drop for a new loss, fenced it again and again
+  // (vigil sim --whole seed 2334). It is a member again once it left, or came back restarted.
+  for (const name of [...s.fencedListed]) if (!reported.includes(name) || restarted.includes(name)) s.fencedListed.delete(name);
+  const members = reported.filter((m) => !s.fencedListed.has(m));
   // A restarted member: what is recorded for it no longer matches its executor (state, call ids).
   for (const name of restarted) {
     const ns = s.cib.status.nodes.find((n) => n.name === name);
@@ -439,6 +450,10 @@ function nodeFenced(st: Step, node: string, how: string): void {
   const at = Math.floor(st.now / 1000);
   s.unsafe.delete(node);
   s.fenceFailedAt.delete(node);
+  if (s.members?.includes(node) && node !== s.opts.self) {
+    s.fencedListed.add(node);
+    s.members = s.members.filter((m) => m !== node);
+  }
   st.propose({ kind: 'node-state', node, state: 'fenced', at });
   s.cib = applyUpdate(s.cib, { kind: 'node-state', node, state: 'fenced', at });
   st.log('info', `${node} ${how}: its resources can be recovered`);

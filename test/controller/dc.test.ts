@@ -133,6 +133,58 @@ describe('DC controller: fencing', () => {
     assert.equal(c.activeOn('db').length, 1);
   });
 
+  it('a node fenced while the membership still lists it is not taken for rejoined, nor lost again when the membership drops it', () => {
+    // vigil sim --whole seed 2334: n2 came back while its fence was under way; the fence then
+    // powered it off, but the membership listed it until deadtime: the DC took that for a rejoin,
+    // then the drop for a new loss, and fenced it again — every time it booted.
+    const c = new MiniCluster(cibFromYaml(ONE('', DEVICE)), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    assert.deepEqual(c.activeOn('db'), ['n2']);
+    c.crash('n2');
+    c.runFor(10);
+    assert.equal(c.fences.filter((f) => f.req.node === 'n2').length, 1, 'fence under way');
+    // The partition heals: n2 is back before the fence lands.
+    c.down.delete('n2');
+    c.members = [...c.members, 'n2'];
+    c.input({ type: 'membership', now: c.now, members: c.members });
+    c.runFor(1_000);
+    assert.ok(c.fencedAt.has('n2'), 'the fence powered n2 off');
+    // The membership has not noticed yet: n2 is still listed (another peer event feeds it again).
+    c.input({ type: 'membership', now: c.now, members: c.members });
+    c.runFor(1_000);
+    assert.equal(c.cib.status.nodes.find((n) => n.name === 'n2')!.inCluster, false, 'not a member again');
+    // Now the membership drops it: that is not a new loss.
+    c.members = c.members.filter((m) => m !== 'n2');
+    c.input({ type: 'membership', now: c.now, members: c.members });
+    c.runFor(5_000);
+    assert.equal(c.fences.filter((f) => f.req.node === 'n2').length, 1, 'fenced once');
+    assert.equal(c.activeOn('db').filter((n) => n !== 'n2').length, 1, 'recovered elsewhere');
+    // It boots and rejoins: a member again, probed.
+    c.restart('n2');
+    c.runFor(5_000);
+    assert.equal(c.cib.status.nodes.find((n) => n.name === 'n2')!.inCluster, true);
+    assert.equal(c.fences.filter((f) => f.req.node === 'n2').length, 1);
+  });
+
+  it('a node fenced while listed that reboots within deadtime counts again once the membership reports it restarted', () => {
+    const c = new MiniCluster(cibFromYaml(ONE('', DEVICE)), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    c.crash('n2');
+    c.runFor(10);
+    c.down.delete('n2');
+    c.members = [...c.members, 'n2'];
+    c.input({ type: 'membership', now: c.now, members: c.members });
+    c.runFor(1_000);
+    assert.ok(c.fencedAt.has('n2'));
+    c.down.delete('n2');
+    c.input({ type: 'membership', now: c.now, members: c.members });
+    assert.equal(c.cib.status.nodes.find((n) => n.name === 'n2')!.inCluster, false, 'still the stale listing');
+    c.input({ type: 'membership', now: c.now, members: c.members, restarted: ['n2'] });
+    c.runFor(5_000);
+    assert.equal(c.cib.status.nodes.find((n) => n.name === 'n2')!.inCluster, true, 'a new incarnation is a member');
+    assert.equal(c.fences.filter((f) => f.req.node === 'n2').length, 1);
+  });
+
   it('a fence delay postpones fencing of that node', () => {
     const c = new MiniCluster(cibFromYaml(ONE('', DEVICE)), ['n1', 'n2', 'n3'], { dc: { fenceDelayMs: { n2: 3000, n3: 3000 } } });
     c.runFor(5_000);
