@@ -27,6 +27,8 @@ export interface LabClusterOptions {
   /** 'lab': a fence_vigil_lab device; 'watchdog': no device, self-fencing with watchdog_timeout; 'none': fencing disabled. */
   fencing?: 'lab' | 'watchdog' | 'none';
   watchdogTimeout?: string;
+  /** cluster.properties stonith-action; default: none set (the cluster's default, reboot). */
+  stonithAction?: 'reboot' | 'off';
   /** Replace the resources/constraints part of vigil.yaml (YAML text); default: web clone + VIP. */
   resourcesYaml?: (c: { vip: string; webCommand: string; hosts: string[] }) => string;
   /** Extra lines under `cluster:` (indented by the caller). */
@@ -132,7 +134,7 @@ export async function createLabCluster(o: LabClusterOptions = {}): Promise<LabCl
       ? '  fencing: { enabled: false }\n'
       : fencing === 'watchdog'
         ? `  fencing:\n    watchdog_timeout: ${o.watchdogTimeout ?? '3s'}\n`
-        : `  properties: { stonith-action: 'off' }\n  fencing:\n    devices:\n      - device: lab-fence\n        agent: ${join(ROOT, 'bin/fence_vigil_lab')}\n        hosts: [${hosts.join(', ')}]\n        params: { pid_dir: '${fp.pid_dir}', netns: '${fp.netns}', pcmk_host_argument: plug }\n`;
+        : `${o.stonithAction ? `  properties: { stonith-action: '${o.stonithAction}' }\n` : ''}  fencing:\n    devices:\n      - device: lab-fence\n        agent: ${join(ROOT, 'bin/fence_vigil_lab')}\n        hosts: [${hosts.join(', ')}]\n        params: { pid_dir: '${fp.pid_dir}', netns: '${fp.netns}', pcmk_host_argument: plug }\n`;
     const yaml = `cluster:
   name: lab
   authkey: ${authkey}
@@ -199,12 +201,20 @@ ${(o.resourcesYaml ?? defaultResources)({ vip, webCommand, hosts })}`;
           '--state-dir', join(hd, 'state'), '--runtime-dir', runDir(h), '--log-file', join(hd, 'vigild.log'), '--log-level', o.logLevel ?? 'info']);
       },
       async settled() {
-        // Every node online in the DC's view, and its last transition complete.
+        // Every node online in the DC's view, and its last transition complete. A transition that
+        // was aborted stays the last one reported (complete: false) when the replan finds nothing
+        // to do, so one that has been done (nothing pending) for a second counts as well.
+        let idle: { key: string; since: number } | undefined;
         return cluster.waitFor('the cluster to settle', async () => {
           const any = await cluster.status(hosts.find((h) => existsSync(socketPath(runDir(h))))!);
           if (!any.dc) return false;
           const s = await cluster.status(any.dc);
-          return s.isDc && s.nodes.every((n) => n.state === 'online') && (s.transition?.complete ?? false);
+          const t = s.transition;
+          if (!s.isDc || !s.nodes.every((n) => n.state === 'online') || !t || t.pending > 0) { idle = undefined; return false; }
+          if (t.complete) return true;
+          const key = `${any.dc}/${t.id}`;
+          if (idle?.key !== key) idle = { key, since: monotonicMs() };
+          return monotonicMs() - idle.since >= 1000;
         }, 60_000).then(() => undefined);
       },
       async startAll() {
