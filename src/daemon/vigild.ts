@@ -271,7 +271,9 @@ export class Vigild {
         this.engine.fenced(p.peer);
       }
       if (p.event === 'up' || p.event === 'restarted') this.leaving.delete(p.peer);
-      this.feedMembership();
+      // A new incarnation: its executor lost its state (and numbers calls from 1), so the DC
+      // forgets what it recorded there and probes it (docs/controller.md).
+      this.feedMembership(p.event === 'restarted' ? [p.peer] : []);
       if (p.event === 'up' || p.event === 'recovered' || p.event === 'restarted') this.announceAddresses(`peer ${p.peer} ${p.event}`);
     });
   }
@@ -285,8 +287,8 @@ export class Vigild {
     }
   }
 
-  private feedMembership(): void {
-    this.ctl.dcInput({ type: 'membership', now: Date.now(), members: this.members(), left: [...this.leaving] });
+  private feedMembership(restarted: string[] = []): void {
+    this.ctl.dcInput({ type: 'membership', now: Date.now(), members: this.members(), left: [...this.leaving], ...(restarted.length ? { restarted } : {}) });
   }
 
   private becomeDc(): void {

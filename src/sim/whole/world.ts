@@ -518,6 +518,7 @@ export class World {
 
   private memOutputs(n: WNode, outs: MembershipOutput[]): void {
     let changed = false;
+    const restarted: string[] = [];
     for (const o of outs) {
       if (o.kind === 'send-heartbeat') {
         for (const p of this.nodes) {
@@ -529,11 +530,13 @@ export class World {
       }
       if (o.kind === 'peer-up' || o.kind === 'peer-dead' || o.kind === 'peer-restarted' || o.kind === 'peer-late' || o.kind === 'peer-recovered') {
         changed = true;
+        if (o.kind === 'peer-restarted') restarted.push(o.peer);
         if (o.kind === 'peer-dead' || o.kind === 'peer-up' || o.kind === 'peer-restarted') this.note(n.id, `membership: ${o.kind} ${o.peer}`);
       }
     }
-    // vigild: every peer event feeds the DC controller the current membership.
-    if (changed && n.dc) this.dcInput(n, { type: 'membership', now: this.wall(n), members: this.members(n) });
+    // vigild: every peer event feeds the DC controller the current membership, naming the peers
+    // that came back as a new incarnation (their executor lost its state).
+    if (changed && n.dc) this.dcInput(n, { type: 'membership', now: this.wall(n), members: this.members(n), ...(restarted.length ? { restarted } : {}) });
   }
 
   /** vigild.members(): this node and every configured node that membership sees alive or late. */
