@@ -374,8 +374,12 @@ export class Vigild {
       if (r) this.ctl.dcInput({ type: 'action-result', now: Date.now(), node: req.node, result: r });
       return;
     }
+    // Addressed to the node's incarnation as membership knows it: a request held up in the network
+    // must not be run by a later incarnation (the node rebooted after fencing, or its daemon
+    // restarted), which the DC has not probed yet and whose state the request was not planned for.
+    const to = this.engine.status().peers.find((p) => p.node === req.node)?.incarnation;
     try {
-      const r = await this.peer.call<ActionResult | null>(req.node, 'execute', req, req.timeoutMs + 15_000);
+      const r = await this.peer.call<ActionResult | null>(req.node, 'execute', to === undefined ? req : { ...req, toIncarnation: to }, req.timeoutMs + 15_000);
       if (r) this.ctl.dcInput({ type: 'action-result', now: Date.now(), node: req.node, result: r });
     } catch (e) {
       this.log.warn({ node: req.node, resource: req.resource, action: req.action, err: (e as Error).message }, 'execute request undeliverable');
@@ -514,8 +518,13 @@ export class Vigild {
   private async onPeer(from: string, method: string, body: unknown): Promise<unknown> {
     switch (method) {
       case 'execute': {
-        const req = body as ExecuteRequest;
+        const { toIncarnation, ...req } = body as ExecuteRequest & { toIncarnation?: number };
         if (req.node !== this.node) throw new Error(`request for ${req.node} sent to ${this.node}`);
+        const mine = this.engine.status().incarnation;
+        if (toIncarnation !== undefined && toIncarnation !== mine) {
+          this.log.warn({ from, resource: req.resource, action: req.action, toIncarnation, incarnation: mine }, 'execute request for an earlier incarnation of this node refused');
+          throw new Error(`request for incarnation ${toIncarnation} of ${this.node}, which is now ${mine}`);
+        }
         if (from !== this.engine.dc) this.log.warn({ from, dc: this.engine.dc }, 'execute request from a node that is not our DC');
         return this.executeHere(req);
       }

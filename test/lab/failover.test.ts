@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLabCluster, failoverGap, logTail, monotonicMs, type LabCluster } from './cluster.js';
+import { socketPath } from '../../src/api/index.js';
 import { netnsAvailable } from './netns.js';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -306,6 +307,39 @@ test("Debian's ocf:heartbeat:IPaddr2 and ocf:heartbeat:Dummy run unchanged and f
     }
     assert.deepEqual(await c.vipHolders(), [next]);
     assert.doesNotMatch(readFileSync(join(c.hostDir(s.dc!), 'vigild.log'), 'utf8'), new RegExp(`probe of (vip|marker) on ${holder}: active`), 'the rejoined host was found holding nothing');
+  });
+});
+
+test('a start held up in the network while its node was fenced and rebooted is refused by the node\'s new daemon', async (t) => {
+  if (!available.ok) { t.skip(available.reason); return; }
+  await withCluster({}, async (c) => {
+    const holder = await c.waitForHolder();
+    await c.settled();
+    const dc = (await c.status(holder)).dc!;
+    const target = c.hosts.find((h) => h !== holder && h !== dc)!;
+    // The DC's TCP to the target's peer port is dropped (a network fault outside the target):
+    // after the DC's idle connections have closed (keep-alive 5 s), the next request waits in SYN
+    // retransmission.
+    const file = join(c.dir, 'hold.nft');
+    writeFileSync(file, `table inet vigilhold {\n chain out { type filter hook output priority 0; ip daddr ${c.lab.address(target)} tcp dport 694 drop; }\n}\n`);
+    await sleep(6000);
+    await c.lab.exec(dc, ['nft', '-f', file]);
+    const r = await c.vigil(holder, ['resource', 'move', 'vip', target]);
+    assert.equal(r.code, 0, r.stderr);
+    // Stopped on the holder: the start on the target is sent now, and held up.
+    await c.waitFor('vip to stop on the holder', async () => (await c.vipHolders()).length === 0, 20_000);
+    await sleep(200);
+    await c.crash(target);
+    const rescuer = await c.waitForHolder({ among: c.hosts.filter((h) => h !== target), timeoutMs: 30_000 });
+    // Fenced with reboot; the lab restarts its daemon; then the network lets the old start through.
+    await c.waitFor(`${target} to be rebooted`, async () => !existsSync(join(c.lab.pidDir, target, 'fenced')), 20_000);
+    await c.start(target);
+    await c.waitFor(`${target}'s daemon to listen`, async () => existsSync(socketPath(c.runDir(target))), 20_000);
+    await c.lab.exec(dc, ['nft', 'delete table inet vigilhold']);
+    await c.waitFor('the held start to arrive and be refused', async () => /execute request for an earlier incarnation of this node refused/.test(readFileSync(join(c.hostDir(target), 'vigild.log'), 'utf8')), 30_000);
+    // The DC probes the rejoined node, then moves the address as asked (stop, then start).
+    await c.waitForHolder({ among: [target], timeoutMs: 30_000 });
+    t.diagnostic(`vip: ${holder} → (held start refused) → ${rescuer} → ${target}`);
   });
 });
 
