@@ -26,7 +26,7 @@ import { ApiInputError, ApiUnavailableError, socketPath, serveApi, type ApiReque
 import { toVigilYaml, type EngineSettings, type LoadedClusterConfig } from '../config/index.js';
 import { formatAgent } from '../config/agent.js';
 import type { CibUpdate } from '../coordination/index.js';
-import { Executor, type OperationRequest, type OperationResult } from '../executor/index.js';
+import { Executor, announceRequest, type OperationRequest, type OperationResult } from '../executor/index.js';
 import { FenceRunner, deviceFromPrimitive, fenceRequest } from '../fencing/index.js';
 import type { Cib, ClusterConfig, Primitive } from '../model/cluster.js';
 import { schedule } from '../scheduler/index.js';
@@ -507,9 +507,10 @@ export class Vigild {
   /** Announce the virtual IPs held here again (gratuitous ARP): after a partition heals. */
   private announceAddresses(why: string): void {
     for (const req of this.active.values()) {
-      if (req.agent.class !== 'builtin' || req.agent.type !== 'vip') continue;
+      const announce = announceRequest(req);
+      if (!announce) continue;
       this.log.info({ resource: req.resource, why }, 'announcing the address again');
-      void this.executor.execute({ ...req, action: 'announce', timeoutMs: 10_000 });
+      void this.executor.execute(announce);
     }
   }
 

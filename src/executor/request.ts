@@ -48,3 +48,24 @@ export function requestFor(p: Primitive, action: string, opts: RequestOptions = 
     userData: opts.userData,
   };
 }
+
+/**
+ * The operation that announces a virtual IP held here again (gratuitous ARP), for a resource
+ * given by any request of it (the kept stop request will do); undefined for resources that hold
+ * no address. Used after a partition heals, so that clients and switches stop sending to the
+ * node that gave the address up.
+ *   builtin:vip            its `announce` action.
+ *   ocf:heartbeat:IPaddr2  it has no such action, but its monitor sends `arp_count_refresh`
+ *                          unsolicited ARPs (its own remedy for caches stuck by a split brain;
+ *                          IPv4 only): one monitor with it set to the resource's `arp_count`
+ *                          (default 5), through the agent's own ARP sender and parameters.
+ */
+export function announceRequest(req: OperationRequest): OperationRequest | undefined {
+  const a = req.agent;
+  const base = { resource: req.resource, agent: a, params: req.params ?? {}, ...(req.meta ? { meta: req.meta } : {}), intervalMs: 0, timeoutMs: 20_000 };
+  if (a.class === 'builtin' && a.type === 'vip') return { ...base, action: 'announce' };
+  if (a.class === 'ocf' && a.provider === 'heartbeat' && a.type === 'IPaddr2') {
+    return { ...base, action: 'monitor', params: { ...base.params, arp_count_refresh: base.params.arp_count ?? '5' } };
+  }
+  return undefined;
+}

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Executor } from '../../src/executor/index.js';
+import { Executor, announceRequest } from '../../src/executor/index.js';
 import { OpStatus } from '../../src/model/index.js';
 import { createLab, netnsAvailable, type Lab } from '../lab/netns.js';
 
@@ -38,8 +38,8 @@ async function macOf(host: string): Promise<string> {
   return /link\/ether ([0-9a-f:]+)/.exec(out)![1];
 }
 
-async function neighbourEntry(host: string, ip: string): Promise<string> {
-  for (let i = 0; i < 200; i++) {
+async function neighbourEntry(host: string, ip: string, tries = 200): Promise<string> {
+  for (let i = 0; i < tries; i++) {
     const out = (await lab!.exec(host, ['ip', 'neigh', 'show', ip])).stdout.trim();
     if (out.includes('lladdr')) return out;
     await new Promise((r) => setTimeout(r, 25));
@@ -126,6 +126,17 @@ test('ocf:heartbeat:IPaddr2 from resource-agents, unchanged, in a namespace', as
     const neigh = await neighbourEntry('b', vip);
     assert.ok(neigh.includes(await macOf('a')), `IPaddr2's gratuitous ARP reached b: "${neigh}"`);
     assert.equal((await ex.execute({ ...base, action: 'monitor', intervalMs: 10_000 })).rc, 0);
+    // Announced again (as vigild does after a partition heals): IPaddr2's monitor with
+    // arp_count_refresh sends unsolicited ARP; b, which forgot the address, learns it again.
+    await new Promise((r) => setTimeout(r, 1500)); // start's own announcement (5 × 200 ms) is over
+    await lab!.exec('b', ['ip', 'neigh', 'flush', 'dev', 'eth0']);
+    assert.equal(await neighbourEntry('b', vip, 2), '', 'b forgot the address');
+    const again = announceRequest({ ...base, action: 'stop' })!;
+    assert.equal(again.action, 'monitor');
+    assert.equal(again.params?.arp_count_refresh, '5');
+    assert.equal((await ex.execute(again)).rc, 0);
+    assert.ok((await neighbourEntry('b', vip)).includes(await macOf('a')), 'the unsolicited ARP of the refresh reached b');
+    assert.equal(announceRequest({ ...base, agent: { class: 'ocf', provider: 'heartbeat', type: 'Dummy' }, action: 'stop' }), undefined);
     const stop = await ex.execute({ ...base, action: 'stop' });
     assert.equal(stop.rc, 0, stop.stderrTail);
     assert.doesNotMatch(await addrsOf('a'), new RegExp(vip.replace(/\./g, '\\.')));
