@@ -22,6 +22,7 @@ import type { DcState } from '../../controller/dc.js';
 import type { NodeControllerState } from '../../controller/node.js';
 import { applyUpdate } from '../../controller/cib-state.js';
 import { parseTransitionKey } from '../../controller/records.js';
+import { schedulerView } from '../../controller/transition-graph.js';
 import { CONTROLLER } from '../../daemon/controller-binding.js';
 import { coordinationTiming, WITNESS_NODE } from '../../daemon/engine-config.js';
 import { isMonitorFailure } from '../../executor/executor.js';
@@ -1043,7 +1044,10 @@ export class World {
     const c = this.wishCache;
     // Time matters to the scheduler only through failure-timeout: recompute at least every 5 s.
     if (c.dc !== dc.id || c.cib !== dc.cib || this.t - c.at > 5000) {
-      const r = schedule({ ...dc.cib, status: { ...dc.cib.status, haveQuorum: true } }, Math.floor(this.wall(dc) / 1000));
+      // As the DC shows it to the scheduler (watchdog fencing as a stand-in device), on the
+      // committed CIB, with quorum (the faults are over: a partition without it is not settled).
+      const view = schedulerView({ ...(dc.dc?.state as DcState), cib: dc.cib });
+      const r = schedule({ ...view, status: { ...view.status, haveQuorum: true } }, Math.floor(this.wall(dc) / 1000));
       const placements = r.placements.filter((p) => p.role !== 'Stopped' && !this.stonith.has(p.rsc) && this.byId.has(p.node))
         .map((p) => ({ rsc: p.rsc, node: p.node, role: (p.role === 'Promoted' ? 'Promoted' : 'Started') as 'Started' | 'Promoted' }));
       this.wishCache = { dc: dc.id, cib: dc.cib, at: this.t, placements };
