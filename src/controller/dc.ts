@@ -700,7 +700,7 @@ function startedRole(s: DcState, a: GraphAction): Role {
   return info?.clone && (info.clone.promotable || truthy(info.meta.promotable)) ? 'Unpromoted' : 'Started';
 }
 
-function dispatchOperation(st: Step, a: GraphAction, t: Transition, prims: Map<string, PrimitiveInfo>): boolean {
+function dispatchOperation(st: Step, a: GraphAction, t: Transition, prims: ReadonlyMap<string, PrimitiveInfo>): boolean {
   const s = st.s;
   const info = (a.primitive ? prims.get(a.primitive) : undefined) ?? (a.task === 'stop' && a.node && a.resource ? orphanInfo(s, a.node, a.resource) : undefined);
   if (!info || !a.node || !a.resource) {

@@ -28,8 +28,16 @@ export function truthy(v: string | undefined): boolean {
   return t === 'true' || t === 'yes' || t === 'on' || t === '1' || t === 'y';
 }
 
-/** Every configured primitive by id, with its context. */
-export function primitives(config: ClusterConfig): Map<string, PrimitiveInfo> {
+/** Per configuration object: configurations are never modified in place (a change makes a new one). */
+const primitivesCache = new WeakMap<ClusterConfig, ReadonlyMap<string, PrimitiveInfo>>();
+
+/**
+ * Every configured primitive by id, with its context. Computed once per configuration object
+ * (the controllers ask for it on every step); callers must not modify what it returns.
+ */
+export function primitives(config: ClusterConfig): ReadonlyMap<string, PrimitiveInfo> {
+  const cached = primitivesCache.get(config);
+  if (cached) return cached;
   const out = new Map<string, PrimitiveInfo>();
   for (const r of config.resources) {
     const base = { ...config.rscDefaults, ...r.meta };
@@ -41,6 +49,7 @@ export function primitives(config: ClusterConfig): Map<string, PrimitiveInfo> {
       else for (const m of c.members) out.set(m.id, { primitive: m, clone: r, group: c.id, top: r.id, meta: { ...base, ...c.meta, ...m.meta } });
     }
   }
+  primitivesCache.set(config, out);
   return out;
 }
 

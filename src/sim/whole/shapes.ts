@@ -94,6 +94,14 @@ defaults:
 `;
 }
 
+const loadedShapes = new Map<string, VigilLoadResult>();
+
+/** The shape's vigil.yaml, loaded once per process (nothing modifies a loaded configuration). */
 export function loadShape(s: Shape): VigilLoadResult {
-  return loadVigilYaml(shapeYaml(s), `<sim shape ${s.name}>`);
+  let r = loadedShapes.get(s.name);
+  if (!r) {
+    r = loadVigilYaml(shapeYaml(s), `<sim shape ${s.name}>`);
+    loadedShapes.set(s.name, r);
+  }
+  return r;
 }
