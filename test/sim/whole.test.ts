@@ -3,6 +3,7 @@
  * seeds over every shape and scenario.
  */
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { runWhole, runWholeSeeds, SCENARIOS, SHAPES, type WholeResult } from '../../src/sim/whole/index.js';
 
@@ -39,15 +40,26 @@ describe('whole-cluster simulator', () => {
     assert.notEqual(fixed.violation?.invariant, 'dual-active', fixed.violation?.detail);
   });
 
-  it('CI batch: 800 seeds over every shape and scenario; no resource is ever active twice', async () => {
-    // 800 seeds take about 2 minutes with two worker threads on a loaded 2-core machine
-    // (measured: 1000 seeds in 143 s while other engineers' builds ran).
-    const s = await runWholeSeeds({ seed: 1, count: 800, keepGoing: true, jobs: 2, callIdsContinue: true });
-    assert.equal(s.seedsRun, 800);
-    for (const shape of SHAPES) assert.ok((s.shapes[shape.name] ?? 0) > 50, `shape ${shape.name} ran`);
-    for (const sc of SCENARIOS) assert.ok((s.scenarios[sc]?.runs ?? 0) > 20, `scenario ${sc} ran`);
+  it('seeds past the batch that found bugs now hold every invariant', () => {
+    // 2902, 3931: a group's stop began before the stop of what is ordered after it (symmetrical
+    // order); 4136, 4566: a probe found the promoted instance demoted, no replan; 2334, 4097: a
+    // node fenced while still listed by the membership was fenced again at every boot.
+    for (const seed of [2902, 3931, 4136, 4566, 2334, 4097]) {
+      const r = runWhole({ seed });
+      assert.ok(r.ok, `seed ${seed} (${r.shape}, ${r.scenario}): ${r.violation?.invariant}: ${r.violation?.detail}`);
+    }
+  });
+
+  it('CI batch: 2000 seeds over every shape and scenario; every invariant holds, liveness included', async () => {
+    // About 50 ms of CPU per seed, spread over two worker threads as `vigil sim --whole --jobs 2`
+    // does: roughly 50 s on an idle 2-core machine (measured: 2000 seeds in 102 s of CPU).
+    const jobs = Math.max(1, Math.min(2, availableParallelism()));
+    const s = await runWholeSeeds({ seed: 1, count: 2000, keepGoing: true, jobs });
+    assert.equal(s.seedsRun, 2000);
+    for (const shape of SHAPES) assert.ok((s.shapes[shape.name] ?? 0) > 200, `shape ${shape.name} ran`);
+    for (const sc of SCENARIOS) assert.ok((s.scenarios[sc]?.runs ?? 0) > 100, `scenario ${sc} ran`);
     for (const sc of Object.values(s.scenarios)) assert.ok(sc.recovery.count > 0 && Number.isFinite(sc.recovery.medianMs));
-    const safety = s.failures.filter((f) => ['dual-active', 'dual-promoted', 'unmanaged', 'migration-threshold', 'controller-error'].includes(f.invariant));
-    assert.deepEqual(safety, [], `safety violations: ${safety.map((f) => `seed ${f.seed} ${f.invariant}: ${f.detail}`).join('\n')}`);
+    const failed = s.failures.map((f) => `seed ${f.seed} (${f.shape}, ${f.scenario}) ${f.invariant}: ${f.detail} — replay: vigil sim --whole --seed ${f.seed} --count 1 --full-timeline`);
+    assert.deepEqual(failed, [], `violations:\n${failed.join('\n')}`);
   });
 });
