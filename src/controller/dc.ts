@@ -158,7 +158,7 @@ export function dcStep(state: DcState, input: DcInput): StepResult<DcState, DcOu
       st.markDirty('CIB replaced');
       break;
     case 'membership':
-      onMembership(st, input.members, input.left ?? [], input.restarted ?? []);
+      onMembership(st, input.members, input.left ?? [], input.restarted ?? [], input.fenced ?? []);
       break;
     case 'quorum':
       if (s.haveQuorum !== input.haveQuorum) {
@@ -213,7 +213,7 @@ function onCommitted(st: Step, update: CibUpdate): void {
   st.markDirty(`CIB changed (${update.kind})`);
 }
 
-function onMembership(st: Step, reported: string[], left: string[], restarted: string[]): void {
+function onMembership(st: Step, reported: string[], left: string[], restarted: string[], fencedHere: string[]): void {
   const s = st.s;
   const now = st.now;
   const at = Math.floor(now / 1000);
@@ -274,6 +274,13 @@ function onMembership(st: Step, reported: string[], left: string[], restarted: s
       if (u && a.primitive && (a.task === 'start' || a.task === 'promote')) u.inFlight = [...(u.inFlight ?? []), a.primitive];
     }
     st.markDirty(`${name} ${change}`);
+  }
+  // Fenced by this node's own controller (the two-node fence race, before this DC existed): the
+  // same record a fence by the DC makes, so it is not fenced a second time for the same loss.
+  for (const name of fencedHere) {
+    const ns = s.cib.status.nodes.find((n) => n.name === name);
+    if (inSet.has(name) || name === s.opts.self || (ns && !ns.inCluster && ns.expected !== 'member' && !s.unsafe.has(name))) continue;
+    nodeFenced(st, name, 'fenced by this node (two-node fence race)');
   }
   // A new DC probes every member once: operations an earlier DC started may have finished
   // without their results reaching the log (the executor runs the probe after them).

@@ -15,14 +15,42 @@
  * the watchdog with that deadline (the daemon keeps a hardware or supervisor watchdog armed to
  * it, so a hung daemon dies too) and asks for `self-fence` if the stops have not finished by then.
  * Nodes in maintenance and unmanaged resources are never touched.
+ *
+ * Two-node fence race (two_node with exactly two voters): a survivor alone is never quorate until
+ * it has fenced its peer, and only a DC fences — which needs quorum. So the node controller does
+ * it: when the peer is gone from the membership and this node has no quorum, it fences the peer
+ * (after the peer's fence delay, so that two halves of a split do not shoot each other at once)
+ * and holds no-quorum-policy meanwhile. On success the engine holds the peer's vote, this node
+ * becomes DC and recovers the peer's resources; on failure no-quorum-policy applies.
  */
 import { OcfRc, OpStatus, type Cib, type Role } from '../model/cluster.js';
-import { stonithEnabled, watchdogTimeoutOf } from './options.js';
+import { fenceLevels } from './fence-devices.js';
+import { propMs, stonithEnabled, watchdogTimeoutOf } from './options.js';
 import { possiblyActive } from './records.js';
 import { baseId, buildRequest, managed, orphanInfo, primitives, truthy, type PrimitiveInfo } from './resources.js';
 import type { ActionResult, NodeInput, NodeOptions, NodeOutput, StepResult } from './types.js';
 
 export type LocalRole = Role;
+
+/** The two-node fence race in progress (see the header). */
+export interface FenceRace {
+  peer: string;
+  state: 'waiting' | 'in-flight' | 'failed' | 'fenced';
+  /** waiting: fence at this time (the peer's fence delay); failed: retry then. */
+  notBefore: number;
+  key: string;
+  /** in-flight: give up at this time (the fence timeout plus a grace). */
+  deadline: number;
+  failures: number;
+  /** fenced: when the fence succeeded; `lapsed`: the hold after it ran out without quorum. */
+  fencedAt: number;
+  lapsed?: boolean;
+}
+
+/** After a won race, how long to hold no-quorum-policy while this node becomes DC (an election and a commit). */
+const RACE_WON_HOLD_MS = 10_000;
+/** Beyond the fence timeout, before an unanswered fence counts as failed (the DC's result grace). */
+const RACE_RESULT_GRACE_MS = 10_000;
 
 export interface NodeControllerState {
   opts: NodeOptions;
@@ -45,6 +73,16 @@ export interface NodeControllerState {
   seq: number;
   warned: boolean;
   warnedTiming: boolean;
+  /** The membership as last reported (null: not yet), and the nodes that left cleanly. */
+  members: string[] | null;
+  left: string[];
+  race: FenceRace | null;
+  /**
+   * A peer this node fenced in a race, until it is seen back (the DC is told, so that it records
+   * the peer fenced instead of fencing it again). `seenGone`: the membership has dropped it since
+   * (until then a listing is stale: it notices a power-off only after deadtime).
+   */
+  fencedPeer: { node: string; seenGone: boolean } | null;
 }
 
 function watchdogTimeout(s: NodeControllerState): number | undefined {
@@ -80,13 +118,17 @@ export function createNodeController(opts: NodeOptions, cib: Cib, now: number): 
   const s: NodeControllerState = {
     opts, cib, startedAt: now, lastContact: null, dc: null, quorate: false, active: new Map(), localKnown: new Set(),
     busy: new Map(), watchdog: undefined, selfFenced: false, seq: 0, warned: false, warnedTiming: false,
+    members: null, left: [], race: null, fencedPeer: null,
   };
   refreshFromCib(s);
   return s;
 }
 
 function copy(s: NodeControllerState): NodeControllerState {
-  return { ...s, active: new Map(s.active), localKnown: new Set(s.localKnown), busy: new Map(s.busy) };
+  return {
+    ...s, active: new Map(s.active), localKnown: new Set(s.localKnown), busy: new Map(s.busy),
+    race: s.race ? { ...s.race } : null, fencedPeer: s.fencedPeer ? { ...s.fencedPeer } : null,
+  };
 }
 
 class Step {
@@ -126,6 +168,12 @@ export function nodeStep(state: NodeControllerState, input: NodeInput): StepResu
       break;
     case 'executed':
       onExecuted(st, input.result);
+      break;
+    case 'membership':
+      onMembership(s, input.members, input.left ?? [], input.restarted ?? []);
+      break;
+    case 'fence-result':
+      onRaceResult(st, input.key, input.ok, input.reason);
       break;
   }
   evaluate(st);
@@ -243,7 +291,8 @@ function evaluate(st: Step): void {
   const maintenance = inMaintenance(s);
   const managedActive = [...s.active].filter(([id]) => isManaged(s, id));
   const noQuorum = !s.quorate && now >= since + s.opts.deadtimeMs;
-  if (noQuorum && !maintenance && !s.selfFenced) {
+  const holding = fenceRace(st, noQuorum);
+  if (noQuorum && !maintenance && !s.selfFenced && !holding) {
     const p = policy(s.cib);
     if (p === 'suicide' && managedActive.length > 0) {
       selfFence(st, 'no-quorum-policy=suicide');
@@ -267,6 +316,108 @@ function evaluate(st: Step): void {
       st.out.push({ type: 'watchdog', deadline });
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two-node fence race
+
+/** The peer to race, when this node is one of exactly two voters with two_node on. */
+function twoNodePeer(s: NodeControllerState): string | null {
+  const q = s.opts.quorum;
+  if (!q?.twoNode || q.voters.length !== 2 || !q.voters.includes(s.opts.self)) return null;
+  return q.voters.find((v) => v !== s.opts.self) ?? null;
+}
+
+function onMembership(s: NodeControllerState, members: string[], left: string[], restarted: string[]): void {
+  s.members = members.slice();
+  s.left = left.slice();
+  const f = s.fencedPeer;
+  if (!f) return;
+  if (restarted.includes(f.node) || (members.includes(f.node) && f.seenGone)) s.fencedPeer = null;
+  else if (!members.includes(f.node)) f.seenGone = true;
+}
+
+function raceKey(s: NodeControllerState, peer: string): string {
+  return `race:${s.opts.self}:${peer}:${++s.seq}`;
+}
+
+function fenceTimeout(s: NodeControllerState): number {
+  return s.opts.fenceTimeoutMs ?? propMs(s.cib.config.properties['stonith-timeout']) ?? 60_000;
+}
+
+/**
+ * Start, run or drop the fence race; true while it holds no-quorum-policy: while the first
+ * attempt is pending (waiting out the delay or in flight) and for a while after it won. Holding
+ * is safe: nothing of this node's is recovered elsewhere until this node is fenced (recovery needs
+ * a DC, which needs this node's vote or a fence of it), and if the peer is alive too, one of the
+ * two is powered off by the other.
+ */
+function fenceRace(st: Step, noQuorum: boolean): boolean {
+  const s = st.s;
+  const now = st.now;
+  const peer = twoNodePeer(s);
+  // Like wait_for_all: a node that has not been in contact with a quorate DC since it started
+  // (it booted alone, maybe after being fenced) never races, or two nodes would fence each other
+  // in turn for as long as a split lasts.
+  const levels = peer !== null ? fenceLevels(s.cib.config, peer) : [];
+  const wanted = peer !== null && noQuorum && stonithEnabled(s.cib) && levels.length > 0 && s.lastContact !== null
+    && s.members !== null && !s.members.includes(peer) && !s.left.includes(peer) && !s.selfFenced;
+  let r = s.race;
+  if (r && !wanted && r.state !== 'in-flight') {
+    // Quorum is back (the peer returned, or this node became DC after winning), or the race no longer applies.
+    if (r.state === 'waiting') st.log('info', `fence race for ${r.peer} called off: ${noQuorum ? `${r.peer} is back` : 'quorum regained'}`);
+    s.race = r = null;
+  }
+  if (!wanted || peer === null) return r !== null && r.state === 'in-flight' && r.failures === 0;
+  if (!r) {
+    const delay = s.opts.fenceDelayMs?.[peer] ?? 0;
+    r = s.race = { peer, state: 'waiting', notBefore: now + delay, key: '', deadline: 0, failures: 0, fencedAt: 0 };
+    st.log('warn', `${peer} is gone and this node has no quorum (two-node): fencing ${peer}${delay > 0 ? ` in ${delay} ms (its fence delay)` : ''}; no-quorum-policy is held meanwhile`);
+  }
+  if ((r.state === 'waiting' || r.state === 'failed') && now >= r.notBefore) {
+    r.state = 'in-flight';
+    r.key = raceKey(s, peer);
+    r.deadline = now + fenceTimeout(s) + RACE_RESULT_GRACE_MS;
+    st.out.push({ type: 'fence', request: { node: peer, action: 'reboot', levels, method: 'device', reason: 'two-node fence race: peer lost without quorum', key: r.key, timeoutMs: fenceTimeout(s) } });
+    st.log('warn', `fencing ${peer} (two-node fence race${r.failures > 0 ? `, attempt ${r.failures + 1}` : ''})`);
+  } else if (r.state === 'in-flight' && now >= r.deadline) {
+    raceFailed(st, r, 'no answer before the fence timeout');
+  }
+  if (r.state === 'fenced' && now >= r.fencedAt + RACE_WON_HOLD_MS && !r.lapsed) {
+    r.lapsed = true;
+    st.log('warn', `${peer} was fenced ${now - r.fencedAt} ms ago but this node is still without quorum (wait_for_all?): applying no-quorum-policy=${policy(s.cib)}`);
+  }
+  return r.failures === 0 && (r.state === 'waiting' || r.state === 'in-flight' || (r.state === 'fenced' && now < r.fencedAt + RACE_WON_HOLD_MS));
+}
+
+function raceFailed(st: Step, r: FenceRace, reason: string): void {
+  const retry = st.s.opts.fenceRetryMs ?? 5_000;
+  r.state = 'failed';
+  r.failures++;
+  r.notBefore = st.now + retry;
+  st.log('error', `fencing ${r.peer} failed (${reason}): applying no-quorum-policy=${policy(st.s.cib)}; retrying in ${retry} ms`);
+}
+
+function onRaceResult(st: Step, key: string, ok: boolean, reason?: string): void {
+  const s = st.s;
+  const r = s.race;
+  // A success that comes after this attempt was given up (timed out) still fenced the peer.
+  if (!r || r.state === 'fenced' || !(r.key === key || (ok && key.startsWith(`race:${s.opts.self}:${r.peer}:`)))) return;
+  if (!ok && r.state !== 'in-flight') return;
+  if (!ok) { raceFailed(st, r, reason ?? 'fence device error'); return; }
+  r.state = 'fenced';
+  r.fencedAt = st.now;
+  s.fencedPeer = { node: r.peer, seenGone: !(s.members ?? []).includes(r.peer) };
+  st.log('warn', `${r.peer} fenced (two-node fence race): this node holds its vote and takes over`);
+}
+
+/**
+ * Peers this node fenced in a fence race and has not seen back since: the daemon passes them to
+ * its DC controller with the membership (`fenced`), so that the DC records them fenced instead of
+ * fencing them a second time for the same loss.
+ */
+export function fencedByRace(state: NodeControllerState): string[] {
+  return state.fencedPeer ? [state.fencedPeer.node] : [];
 }
 
 function selfFence(st: Step, reason: string): void {
@@ -301,6 +452,10 @@ function nextWake(s: NodeControllerState, now: number): number | null {
   if (s.quorate || s.lastContact === null) candidates.push(since + s.opts.deadtimeMs);
   const wd = watchdogTimeout(s);
   if (wd !== undefined && s.watchdog !== null && s.watchdog !== undefined) candidates.push(s.watchdog);
+  const r = s.race;
+  if (r?.state === 'waiting' || r?.state === 'failed') candidates.push(r.notBefore);
+  else if (r?.state === 'in-flight') candidates.push(r.deadline);
+  else if (r?.state === 'fenced') candidates.push(r.fencedAt + RACE_WON_HOLD_MS);
   const future = candidates.filter((c) => c > now);
   return future.length ? Math.min(...future) : null;
 }

@@ -123,7 +123,14 @@ export type DcInput =
    * report after it started): their recorded history is forgotten and they are probed again, as
    * their executor lost its state and numbers its calls from 1 again.
    */
-  | { type: 'membership'; now: number; members: NodeName[]; left?: NodeName[]; restarted?: NodeName[] }
+  | {
+    type: 'membership'; now: number; members: NodeName[]; left?: NodeName[]; restarted?: NodeName[];
+    /**
+     * Nodes outside the membership that this node fenced itself (the node controller's two-node
+     * fence race: `fencedByRace`): recorded fenced at once, not fenced a second time.
+     */
+    fenced?: NodeName[];
+  }
   | { type: 'quorum'; now: number; haveQuorum: boolean }
   /** A result of an operation on `node` (requested by this DC, an earlier DC, or a local probe). */
   | { type: 'action-result'; now: number; node: NodeName; result: ActionResult }
@@ -159,6 +166,18 @@ export interface NodeOptions {
   deadtimeMs: Millis;
   /** Self-fencing guarantee (default: the `stonith-watchdog-timeout` property when fencing is enabled). */
   watchdogTimeoutMs?: Millis;
+  /**
+   * The quorum's voters (the witness included) and whether two_node is on. In two-node mode
+   * (two_node, exactly two voters, this node one of them) a node that lost its peer and has no
+   * quorum races to fence it (the fence race; see docs/controller.md). Absent: no race.
+   */
+  quorum?: { twoNode: boolean; voters: NodeName[] };
+  /** Per node: wait this long before fencing it (the DC's fenceDelayMs): the node with the delay wins a race. */
+  fenceDelayMs?: Record<NodeName, Millis>;
+  /** How long a fence may take. Default: the `stonith-timeout` property, else 60 s. */
+  fenceTimeoutMs?: Millis;
+  /** Wait before retrying a failed fence. Default 5 s. */
+  fenceRetryMs?: Millis;
 }
 
 export type NodeInput =
@@ -175,7 +194,14 @@ export type NodeInput =
   /** A different DC was elected: probe everything so it learns the truth. */
   | { type: 'dc-changed'; now: number; dc: NodeName | null }
   /** Every result of the local executor (DC-requested or local), so the node knows what runs here. */
-  | { type: 'executed'; now: number; result: ActionResult };
+  | { type: 'executed'; now: number; result: ActionResult }
+  /**
+   * The nodes membership sees (this node included), as the DC is told; `left`: nodes that said
+   * goodbye; `restarted`: members that came back as a new incarnation. For the fence race.
+   */
+  | { type: 'membership'; now: number; members: NodeName[]; left?: NodeName[]; restarted?: NodeName[] }
+  /** The result of a `fence` this controller asked for (the daemon also tells the engine `fenced` on success). */
+  | { type: 'fence-result'; now: number; node: NodeName; key: string; ok: boolean; reason?: string };
 
 export type NodeOutput =
   /** Run on this node (a local stop/demote or probe). Results come back as `executed`. */
@@ -186,5 +212,10 @@ export type NodeOutput =
   | { type: 'watchdog'; deadline: number | null }
   /** Kill this node now (the daemon turns this into a watchdog reset or a hard kill). */
   | { type: 'self-fence'; reason: string }
+  /**
+   * Two-node fence race: fence the peer with its devices (as the DC's `fence`); answer with
+   * `fence-result`, and on success tell the engine `fenced(node)` so that it holds the peer's vote.
+   */
+  | { type: 'fence'; request: FenceRequest }
   | { type: 'quorum'; have: boolean }
   | { type: 'log'; line: LogLine };

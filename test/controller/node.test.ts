@@ -203,3 +203,143 @@ describe('node-local controller: which DC requests may run', () => {
     assert.equal(mayRun(maint.state, { ...start, action: 'stop' }, T0 + 100).ok, false, 'maintenance');
   });
 });
+
+describe('node-local controller: the two-node fence race', () => {
+  const TWO = (fencing = `enabled: true
+    devices:
+      - { device: power, agent: fence_sim, hosts: [n1, n2] }`) => `
+cluster:
+  name: t
+  nodes:
+    - { name: n1, addresses: [192.0.2.1] }
+    - { name: n2, addresses: [192.0.2.2] }
+  quorum: { two_node: true, wait_for_all: true }
+  no_quorum_policy: stop
+  fencing:
+    ${fencing}
+resources:
+  - group: web
+    members:
+      - { primitive: vip, agent: builtin:dummy }
+      - { primitive: site, agent: builtin:dummy }
+`;
+  /** n1 runs vip and site. */
+  const twoRunning = (text: string): Cib => {
+    let call = 0;
+    const rec = (operation: string) => ({ id: '', operation, callId: ++call, rc: 0, opStatus: OpStatus.Done, intervalMs: 0, transitionKey: transitionKey(call, 1, 0, 'n2') });
+    return applyUpdates(cibFromYaml(text), [
+      { kind: 'node-state', node: 'n1', state: 'joined' },
+      { kind: 'operation-result', node: 'n1', rsc: 'vip', record: rec('start') },
+      { kind: 'operation-result', node: 'n1', rsc: 'site', record: rec('start') },
+    ]);
+  };
+  const DELAY = 3000;
+  const TWO_NODE = { twoNode: true, voters: ['n1', 'n2'] };
+
+  /** n1, in contact with the DC n2 until T0; n2 is gone from the membership at T0 + 500 (deadtime: 1 s). */
+  class Racer extends Node {
+    constructor(cib: Cib, quorum: { twoNode: boolean; voters: string[] } | null = TWO_NODE, peerGone = true) {
+      super(cib);
+      this.state = createNodeController({ self: 'n1', deadtimeMs: 1000, fenceDelayMs: { n2: DELAY }, fenceRetryMs: 5000, ...(quorum ? { quorum } : {}) }, cib, T0);
+      this.out = [];
+      this.step({ type: 'dc-contact', now: T0, dc: 'n2' });
+      this.step({ type: 'membership', now: T0, members: ['n1', 'n2'] });
+      if (peerGone) this.step({ type: 'membership', now: T0 + 500, members: ['n1'] });
+    }
+    fences() { return this.out.flatMap((x) => (x.o.type === 'fence' ? [{ at: x.at, req: x.o.request }] : [])); }
+    stops() { return this.executes().filter((r) => r.action === 'stop'); }
+    answer(ok: boolean, at: number, reason?: string) {
+      const f = this.fences().at(-1)!;
+      this.step({ type: 'fence-result', now: at, node: 'n2', key: f.req.key, ok, ...(reason ? { reason } : {}) });
+    }
+  }
+
+  it('fences the lost peer with its devices after its fence delay, holding no-quorum-policy meanwhile', () => {
+    const n = new Racer(twoRunning(TWO()));
+    n.run(T0 + 1000 + DELAY + 500);
+    const f = n.fences();
+    assert.equal(f.length, 1);
+    assert.equal(f[0].at, T0 + 1000 + DELAY, 'quorum lost at T0 + deadtime, then the delay for n2');
+    assert.equal(f[0].req.node, 'n2');
+    assert.equal(f[0].req.method, 'device');
+    assert.deepEqual(f[0].req.levels.map((l) => l.map((d) => d.device)), [['power']]);
+    assert.deepEqual(n.stops(), [], 'no-quorum-policy held while the race is pending');
+    assert.deepEqual([...n.state.active.keys()].sort(), ['site', 'vip']);
+  });
+
+  it('after winning: nothing stopped, the peer reported fenced for the DC until it is back; quorum ends the race', async () => {
+    const { fencedByRace } = await import('../../src/controller/node.js');
+    const n = new Racer(twoRunning(TWO()));
+    n.run(T0 + 1000 + DELAY + 100);
+    n.answer(true, T0 + 1000 + DELAY + 300);
+    assert.deepEqual(fencedByRace(n.state), ['n2']);
+    n.run(T0 + 1000 + DELAY + 1500);
+    assert.deepEqual(n.stops(), []);
+    n.step({ type: 'dc-contact', now: n.now, dc: 'n1' });
+    assert.equal(n.state.race, null, 'quorate (this node is DC): the race is over');
+    for (const end = n.now + 20_000; n.now < end;) n.step({ type: 'dc-contact', now: n.now += 500, dc: 'n1' });
+    assert.deepEqual(n.stops(), [], 'quorate: no policy');
+    assert.deepEqual(fencedByRace(n.state), ['n2'], 'still gone');
+    n.step({ type: 'membership', now: n.now, members: ['n1', 'n2'] });
+    assert.deepEqual(fencedByRace(n.state), [], 'back (rebooted): forgotten');
+    assert.equal(n.fences().length, 1);
+  });
+
+  it('a failed fence applies no-quorum-policy, then retries after the back-off', () => {
+    const n = new Racer(twoRunning(TWO()));
+    n.run(T0 + 1000 + DELAY + 100);
+    n.answer(false, T0 + 1000 + DELAY + 200, 'device error');
+    n.run(T0 + 1000 + DELAY + 2000);
+    assert.deepEqual(n.stops().map((r) => r.resource), ['site', 'vip'], 'policy stop, group in reverse order');
+    n.run(T0 + 1000 + DELAY + 200 + 5000);
+    assert.equal(n.fences().length, 2, 'retried after fenceRetryMs');
+    assert.equal(n.fences()[1].at, T0 + 1000 + DELAY + 200 + 5000);
+    assert.notEqual(n.fences()[1].req.key, n.fences()[0].req.key);
+  });
+
+  it('a fence that never answers counts as failed after stonith-timeout plus a grace', () => {
+    const n = new Racer(twoRunning(TWO()));
+    n.run(T0 + 1000 + DELAY + 60_000 + 9_000);
+    assert.deepEqual(n.stops(), [], 'held while the fence may still land');
+    n.run(T0 + 1000 + DELAY + 60_000 + 12_000);
+    assert.ok(n.stops().length > 0, 'policy applied once the fence is given up');
+  });
+
+  it('the peer coming back before the delay is over calls the race off', () => {
+    const n = new Racer(twoRunning(TWO()));
+    n.run(T0 + 2000);
+    assert.ok(n.state.race);
+    n.step({ type: 'membership', now: T0 + 2000, members: ['n1', 'n2'] });
+    n.run(T0 + 10_000);
+    assert.deepEqual(n.fences(), []);
+    assert.ok(n.stops().length > 0, 'still no quorum: policy applies (as before the race existed)');
+  });
+
+  it('no race: with a witness, with three voters, without two_node, with fencing disabled, without a device for the peer, while the peer is up, after a clean leave, or before any contact', () => {
+    const cases: Array<[string, () => Racer]> = [
+      ['witness', () => new Racer(twoRunning(TWO()), { twoNode: true, voters: ['n1', 'n2', 'witness'] })],
+      ['three voters', () => new Racer(twoRunning(TWO()), { twoNode: true, voters: ['n1', 'n2', 'n3'] })],
+      ['two_node off', () => new Racer(twoRunning(TWO()), { twoNode: false, voters: ['n1', 'n2'] })],
+      ['no quorum option', () => new Racer(twoRunning(TWO()), null)],
+      ['fencing disabled', () => new Racer(twoRunning(TWO('enabled: false')))],
+      ['no device for n2', () => new Racer(twoRunning(TWO(`enabled: true
+    devices:
+      - { device: power, agent: fence_sim, hosts: [n1] }`)))],
+      ['peer up', () => new Racer(twoRunning(TWO()), TWO_NODE, false)],
+      ['clean leave', () => { const r = new Racer(twoRunning(TWO()), TWO_NODE, false); r.step({ type: 'membership', now: T0 + 500, members: ['n1'], left: ['n2'] }); return r; }],
+    ];
+    for (const [name, make] of cases) {
+      const n = make();
+      n.run(T0 + 20_000);
+      assert.deepEqual(n.fences(), [], name);
+      assert.ok(n.stops().length > 0, `${name}: no-quorum-policy applies`);
+    }
+    // Never in contact with a quorate DC since it started (booted alone): no race, as wait_for_all.
+    const cold = new Node(twoRunning(TWO()));
+    cold.state = createNodeController({ self: 'n1', deadtimeMs: 1000, quorum: TWO_NODE }, twoRunning(TWO()), T0);
+    cold.out = [];
+    cold.step({ type: 'membership', now: T0, members: ['n1'] });
+    cold.run(T0 + 20_000);
+    assert.ok(!cold.out.some((x) => x.o.type === 'fence'), 'cold start');
+  });
+});
