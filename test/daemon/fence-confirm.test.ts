@@ -6,87 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { callApi, socketPath, type DaemonStatus } from '../../src/api/index.js';
+import { cli, loopbackCluster, sleep, until } from './loopback.js';
 
-const ROOT = new URL('../../..', import.meta.url).pathname;
-const VIGIL = join(ROOT, 'bin/vigil');
 const NODES = ['n1', 'n2', 'n3'];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-}
-
-/** The PIDs of a process's children (vigild's supervisor), from /proc. */
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-/** vigild processes on loopback for one test; `close` stops them (by PID) and removes the files. */
-function loopbackCluster(nodes: string[], rest: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-fence-confirm-'));
-  const net = `127.${randomInt(1, 250)}.${randomInt(1, 250)}`;
-  const port = randomInt(20_000, 60_000);
-  const authkey = join(dir, 'authkey');
-  writeFileSync(authkey, randomBytes(32), { mode: 0o600 });
-  const config = join(dir, 'vigil.yaml');
-  writeFileSync(config, `cluster:
-  name: confirm
-  authkey: ${authkey}
-  nodes:
-${nodes.map((n, i) => `    - { name: ${n}, addresses: [${net}.${10 + i}] }`).join('\n')}
-  links:
-    - { transport: unicast, port: ${port} }
-${rest}`);
-  const runDir = (n: string) => join(dir, n, 'run');
-  const procs = new Map<string, ChildProcess>();
-  const supervisors: number[] = [];
-  for (const n of nodes) {
-    procs.set(n, spawn(process.execPath, [VIGIL, 'start', '--foreground', '--config', config, '--node', n,
-      '--state-dir', join(dir, n, 'state'), '--runtime-dir', runDir(n), '--log-file', join(dir, n, 'vigild.log'), '--log-level', 'debug'], { stdio: 'ignore' }));
-  }
-  return {
-    runDir,
-    log: (n: string) => readFileSync(join(dir, n, 'vigild.log'), 'utf8'),
-    status: (n: string) => callApi<DaemonStatus>(socketPath(runDir(n)), { op: 'status' }, 5_000),
-    /** Once settled: note the supervisors, to kill them too at the end. */
-    noteSupervisors: () => { for (const p of procs.values()) supervisors.push(...childrenOf(p.pid!)); },
-    kill9: (n: string) => procs.get(n)!.kill('SIGKILL'),
-    async close(): Promise<void> {
-      const running = () => [...procs.values()].filter((p) => p.exitCode === null && p.signalCode === null);
-      for (const p of running()) p.kill('SIGTERM');
-      await sleep(1_500);
-      for (const p of running()) p.kill('SIGKILL');
-      for (const pid of supervisors) {
-        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-const cli = (args: string[]) => spawnSync(process.execPath, [VIGIL, ...args], { encoding: 'utf8', timeout: 60_000 });
 
 test('vigil fence confirm: refused for an unknown node and a live member (exit 2); a lost node with no fence device is recovered once confirmed', { timeout: 120_000 }, async () => {
   const c = loopbackCluster(NODES, `  fencing:
