@@ -2,7 +2,7 @@
  * The one place that names the controller's entry points (src/controller), so that the daemon's
  * host code does not depend on how that layer spells them.
  */
-import { checkFenceConfirm, createDc, createNodeController, dcStep, nodeStep } from '../controller/index.js';
+import { checkFenceConfirm, createDc, createNodeController, dcStep, fencedByRace, nodeStep } from '../controller/index.js';
 
 export const CONTROLLER = {
   createDc,
@@ -10,4 +10,5 @@ export const CONTROLLER = {
   createNode: createNodeController,
   nodeStep,
   checkFenceConfirm,
+  fencedByRace,
 };

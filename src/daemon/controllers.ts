@@ -10,7 +10,7 @@ import { applyUpdate } from '../controller/index.js';
 import { CONTROLLER } from './controller-binding.js';
 import type { CibUpdate } from '../coordination/index.js';
 import type { Cib } from '../model/cluster.js';
-import type { DcInput, DcOutput, DcState, FenceConfirmCheck, NodeInput, NodeOutput } from '../controller/index.js';
+import type { DcInput, DcOutput, DcState, FenceConfirmCheck, NodeControllerState, NodeInput, NodeOutput } from '../controller/index.js';
 
 export type { ActionResult, DcOutput, ExecuteRequest, FenceRequest, NodeOutput, DcInput, NodeInput } from '../controller/index.js';
 /** Whether the CIB asks for fencing (stonith-enabled): `vigil status` shows lost nodes as unclean then. */
@@ -21,6 +21,8 @@ export interface ControllerHostOptions {
   deadtimeMs: number;
   watchdogTimeoutMs?: number;
   fenceDelayMs: Record<string, number>;
+  /** two_node and the voters (the witness included): the node controller's fence race. */
+  quorum?: { twoNode: boolean; voters: string[] };
   log: Logger;
   onDcOutput: (o: DcOutput) => void;
   onNodeOutput: (o: NodeOutput) => void;
@@ -56,7 +58,10 @@ export class ControllerHost {
 
   startNode(cib: Cib, now: number): void {
     const o = this.o;
-    const state = CONTROLLER.createNode({ self: o.self, deadtimeMs: o.deadtimeMs, ...(o.watchdogTimeoutMs !== undefined ? { watchdogTimeoutMs: o.watchdogTimeoutMs } : {}) }, cib, now);
+    const state = CONTROLLER.createNode({
+      self: o.self, deadtimeMs: o.deadtimeMs, fenceDelayMs: o.fenceDelayMs, ...(o.watchdogTimeoutMs !== undefined ? { watchdogTimeoutMs: o.watchdogTimeoutMs } : {}),
+      ...(o.quorum ? { quorum: o.quorum } : {}),
+    }, cib, now);
     this.node = { state, step: CONTROLLER.nodeStep as Driven<NodeInput, NodeOutput>['step'], busy: false, queue: [] };
     this.nodeInput({ type: 'tick', now });
   }
@@ -72,7 +77,13 @@ export class ControllerHost {
     }, cib, now, haveQuorum);
     this.dc = { state, step: CONTROLLER.dcStep as Driven<DcInput, DcOutput>['step'], busy: false, queue: [] };
     // Membership first: before it, every node would look unseen (and fencing-worthy).
-    this.dcInput({ type: 'membership', now, members });
+    this.dcInput({ type: 'membership', now, members, ...this.fencedByRace() });
+  }
+
+  /** For the DC's membership input: peers this node fenced in a two-node fence race (not to be fenced again). */
+  fencedByRace(): { fenced?: string[] } {
+    const fenced = this.node ? CONTROLLER.fencedByRace(this.node.state as NodeControllerState) : [];
+    return fenced.length ? { fenced } : {};
   }
 
   stopDc(): void {

@@ -41,6 +41,14 @@ export function coordinationTiming(s: EngineSettings, override: Partial<TimingOp
   return { ...DEFAULT_TIMING, deadtimeMs: s.membership.deadtimeMs, ...override };
 }
 
+/**
+ * The node controller's view of the quorum, for the two-node fence race: whether two_node is on,
+ * and the voters (the witness included, so that a witness means no race).
+ */
+export function quorumView(s: EngineSettings): { twoNode: boolean; voters: NodeName[] } {
+  return { twoNode: s.quorum.twoNode, voters: [...s.nodes.filter((n) => n.votes > 0).map((n) => n.name), ...(s.quorum.witness ? [WITNESS_NODE] : [])] };
+}
+
 export function planEngine(s: EngineSettings, self: NodeName, role: EngineRole, keys: ClusterKeys, timing: Partial<TimingOptions> = {}): EnginePlan {
   const file = s.paths.config;
   const w = s.quorum.witness;

@@ -33,6 +33,7 @@ import { schedule } from '../scheduler/index.js';
 import { loadAuthkeyFile } from '../transport/index.js';
 import { configPlan, findResource, nodeAdmin, resourceBan, resourceClear, resourceMove, resourceTargetRole } from './admin.js';
 import { Engine } from './engine.js';
+import { quorumView } from './engine-config.js';
 import { ControllerHost, stonithEnabled, type ActionResult, type DcOutput, type ExecuteRequest, type FenceRequest, type NodeOutput } from './controllers.js';
 import { HardwareWatchdog } from './hw-watchdog.js';
 import { PeerChannel } from './peer.js';
@@ -119,6 +120,7 @@ export class Vigild {
       deadtimeMs: s.membership.deadtimeMs,
       watchdogTimeoutMs: s.fencing.watchdogTimeoutMs,
       fenceDelayMs: s.fencing.delayMs,
+      quorum: quorumView(s),
       log: this.log,
       onDcOutput: (out) => this.onDcOutput(out),
       onNodeOutput: (out) => this.onNodeOutput(out),
@@ -288,7 +290,11 @@ export class Vigild {
   }
 
   private feedMembership(restarted: string[] = []): void {
-    this.ctl.dcInput({ type: 'membership', now: Date.now(), members: this.members(), left: [...this.leaving], ...(restarted.length ? { restarted } : {}) });
+    const members = this.members();
+    const r = restarted.length ? { restarted } : {};
+    // The node controller too: in two-node mode it fences a lost peer itself (the fence race).
+    this.ctl.nodeInput({ type: 'membership', now: Date.now(), members, left: [...this.leaving], ...r });
+    this.ctl.dcInput({ type: 'membership', now: Date.now(), members, left: [...this.leaving], ...r, ...this.ctl.fencedByRace() });
   }
 
   private becomeDc(): void {
@@ -351,6 +357,8 @@ export class Vigild {
         else this.supervisorLine(`deadline ${out.deadline}`);
         this.hwWatchdog?.setDeadline(out.deadline);
         break;
+      // The two-node fence race: the same devices as the DC's fencing; the result goes back to the node controller.
+      case 'fence': void this.runFence(out.request, 'node'); break;
       case 'self-fence':
         this.log.fatal({ reason: out.reason }, 'self-fencing');
         this.hwWatchdog?.fence(out.reason);
@@ -476,13 +484,19 @@ export class Vigild {
     }
   }
 
-  private async runFence(req: FenceRequest): Promise<void> {
+  /** A fence the DC controller asked for, or the node controller (`from: 'node'`: the two-node fence race). */
+  private async runFence(req: FenceRequest, from: 'dc' | 'node' = 'dc'): Promise<void> {
     const done = (ok: boolean, reason?: string): void => {
-      this.log[ok ? 'info' : 'error']({ target: req.node, ok, reason }, 'fencing result');
+      this.log[ok ? 'info' : 'error']({ target: req.node, ok, reason, from }, 'fencing result');
+      const result = { type: 'fence-result', now: Date.now(), node: req.node, key: req.key, ok, ...(reason ? { reason } : {}) } as const;
+      // The node controller first: the held vote may make this node DC at once, and that DC must
+      // hear (fencedByRace) that the peer is fenced already.
+      if (from === 'node') this.ctl.nodeInput(result);
+      // In two-node mode this node now holds the fenced peer's vote (until it is heard again).
       if (ok) this.engine.fenced(req.node);
-      this.ctl.dcInput({ type: 'fence-result', now: Date.now(), node: req.node, key: req.key, ok, ...(reason ? { reason } : {}) });
+      if (from === 'dc') this.ctl.dcInput(result);
     };
-    this.log.warn({ target: req.node, reason: req.reason, method: req.method }, 'fencing');
+    this.log.warn({ target: req.node, reason: req.reason, method: req.method, from }, 'fencing');
     if (req.method === 'watchdog') {
       // Best effort: ask it to kill itself; the DC waits watchdog-timeout regardless.
       this.peer.call(req.node, 'self-fence', { reason: req.reason, sentAt: Date.now() }, 2000).catch(() => undefined);
