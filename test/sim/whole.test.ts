@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
-import { runWhole, runWholeSeeds, SCENARIOS, SHAPES, type WholeResult } from '../../src/sim/whole/index.js';
+import { runWhole, runWholeSeeds, SCENARIOS, SHAPES, WholeRun, type WholeResult } from '../../src/sim/whole/index.js';
 
 describe('whole-cluster simulator', () => {
   it('a seed replays exactly: the same timeline and the same result, event for event', () => {
@@ -38,6 +38,23 @@ describe('whole-cluster simulator', () => {
     // Without the bug the same fault schedule keeps the resource in one place.
     const fixed = runWhole({ seed: caught.seed, shape: 'three-watchdog', scenario: 'pause', callIdsContinue: true });
     assert.notEqual(fixed.violation?.invariant, 'dual-active', fixed.violation?.detail);
+  });
+
+  it('two-node: a node dead for good is fenced by the survivor (fence race), which then runs everything', () => {
+    // Seed 1, crash: n1 (vip, the promoted db) loses power for good. n2 has no quorum alone; it
+    // fences n1 after n1's fence delay (2 s), holds n1's vote, becomes DC and recovers.
+    const run = new WholeRun({ seed: 1, shape: 'two-node', scenario: 'crash', record: true });
+    const r = run.run();
+    assert.ok(r.ok, `${r.violation?.invariant}: ${r.violation?.detail}`);
+    assert.deepEqual(r.faults, ['crash n1, dead for good (never powers on again)']);
+    assert.equal(r.fences, 1, 'one fence: the race; the DC does not fence n1 again');
+    assert.ok(r.timeline.some((e) => e.node === 'n2' && e.text === 'fencing n1 (fence race): OK'));
+    assert.ok(r.timeline.some((e) => e.node === 'n2' && e.text.includes('n1 fenced by this node (two-node fence race)')));
+    assert.equal(run.w.byId.get('n1')?.on, false, 'n1 is still down');
+    assert.ok(r.recoveryMs > 0 && r.recoveryMs < 10_000, `recovered ${r.recoveryMs} ms after the crash`);
+    const n2 = run.w.byId.get('n2')!;
+    for (const id of ['vip', 'ip', 'fs', 'app', 'report', 'ping', 'dbi']) assert.ok(n2.rsc.has(id), `${id} runs on n2`);
+    assert.ok(!r.timeline.some((e) => e.node === 'n2' && /no quorum: stop/.test(e.text)), 'n2 stopped nothing of its own meanwhile');
   });
 
   it('seeds past the batch that found bugs now hold every invariant', () => {

@@ -164,7 +164,7 @@ export class WholeRun {
     const w = this.w;
     this.healed = true;
     this.healAt = w.t;
-    w.note('-', 'HEAL: faults stop; the network is clean, devices and agents behave, stopped nodes power on, paused nodes resume');
+    w.note('-', `HEAL: faults stop; the network is clean, devices and agents behave, stopped nodes power on${w.deadForGood.size ? ` (not ${[...w.deadForGood].join(', ')}: dead for good)` : ''}, paused nodes resume`);
     for (const u of this.undo) u();
     w.clearNetwork();
     w.inj = { ...NO_INJECTION };
@@ -203,12 +203,13 @@ export class WholeRun {
     return this.pick.pick(busy.length ? busy : nodes.length ? nodes : this.resourceNodes());
   }
 
-  private plan(s: ScenarioName, len: number): void {
+  /** `alone`: the scenario's only fault (a node may then die for good: see crash). */
+  private plan(s: ScenarioName, len: number, alone = true): void {
     const w = this.w;
     const p = this.pick;
     switch (s) {
-      case 'crash': return this.crash(this.busyNode(), len);
-      case 'crash-dc': return this.crash(w.currentDc() ?? this.busyNode(), len);
+      case 'crash': return this.crash(this.busyNode(), len, alone);
+      case 'crash-dc': return this.crash(w.currentDc() ?? this.busyNode(), len, alone);
       case 'partition': return this.partition(len);
       case 'one-way': return this.oneWay(len);
       case 'flapping': return this.flapping(len);
@@ -248,18 +249,30 @@ export class WholeRun {
         for (let i = 0; i < k; i++) {
           const kind = p.pick(kinds);
           const at = p.range(0, len * 0.6);
-          this.later(at, () => this.plan(kind, len - at));
+          this.later(at, () => this.plan(kind, len - at, false));
         }
         return;
       }
     }
   }
 
-  private crash(n: WNode, len: number): void {
+  /**
+   * A node loses power; it comes back after a while, or at the heal. `mayDie`: a node that would
+   * stay down until the heal may instead be dead for good (broken hardware): it never comes back,
+   * so the others must recover without it — fencing it first, or waiting out watchdog-timeout
+   * (a two-node survivor's fence race; a node that restarts soon would hide a survivor that never
+   * takes over).
+   */
+  private crash(n: WNode, len: number, mayDie = false): void {
     const w = this.w;
     const downFor = this.pick.range(500, len + 4000);
-    this.faults.push(`crash ${n.id}, power back after ${downFor.toFixed(0)} ms`);
-    w.powerOff(n, 'CRASH (power lost)');
+    // Its own generator, drawn only here: the faults of every other seed stay as they were.
+    const dies = mayDie && downFor >= len && new Prng((this.o.seed * 40503) ^ 0x2f6b1c3d).chance(0.5);
+    if (dies) {
+      this.faults.push(`crash ${n.id}, dead for good (never powers on again)`);
+      w.deadForGood.add(n.id);
+    } else this.faults.push(`crash ${n.id}, power back after ${downFor.toFixed(0)} ms`);
+    w.powerOff(n, dies ? 'CRASH (hardware dead for good)' : 'CRASH (power lost)');
     if (downFor < len) w.restartLater(n, downFor);
   }
 

@@ -24,7 +24,7 @@ import { applyUpdate } from '../../controller/cib-state.js';
 import { parseTransitionKey } from '../../controller/records.js';
 import { schedulerView } from '../../controller/transition-graph.js';
 import { CONTROLLER } from '../../daemon/controller-binding.js';
-import { coordinationTiming, WITNESS_NODE } from '../../daemon/engine-config.js';
+import { coordinationTiming, quorumView, WITNESS_NODE } from '../../daemon/engine-config.js';
 import { isMonitorFailure } from '../../executor/executor.js';
 import { initMembership, step as memStep, type MembershipOutput, type MembershipState } from '../../membership/index.js';
 import { OcfRc, OpStatus, type Cib } from '../../model/cluster.js';
@@ -166,6 +166,8 @@ export class World {
   private readonly stopAfter = new Map<string, string[]>();
   /** Fence devices: "running" means registered on a node, nothing to see in reality. */
   private readonly stonith = new Set<string>();
+  /** Nodes whose hardware died: they never power on again (a fence "succeeds" on them, as a switch turning off an outlet that is off). */
+  readonly deadForGood = new Set<string>();
 
   constructor(readonly o: WorldOptions) {
     this.rng = new Prng(o.seed);
@@ -310,6 +312,7 @@ export class World {
 
   /** Power on (first boot, or a restart after a crash or fencing): volatile state is new, the disk is kept. */
   boot(n: WNode): void {
+    if (this.deadForGood.has(n.id)) return;
     n.on = true;
     n.paused = false;
     n.backlog = [];
@@ -535,9 +538,13 @@ export class World {
         if (o.kind === 'peer-dead' || o.kind === 'peer-up' || o.kind === 'peer-restarted') this.note(n.id, `membership: ${o.kind} ${o.peer}`);
       }
     }
-    // vigild: every peer event feeds the DC controller the current membership, naming the peers
-    // that came back as a new incarnation (their executor lost its state).
-    if (changed && n.dc) this.dcInput(n, { type: 'membership', now: this.wall(n), members: this.members(n), ...(restarted.length ? { restarted } : {}) });
+    // vigild.feedMembership: every peer event feeds both controllers the current membership,
+    // naming the peers that came back as a new incarnation (their executor lost its state); the DC
+    // also hears which peers the node controller fenced in a two-node fence race.
+    if (!changed) return;
+    const r = restarted.length ? { restarted } : {};
+    if (n.ctl) this.nodeInput(n, { type: 'membership', now: this.wall(n), members: this.members(n), ...r });
+    if (n.dc) this.dcInput(n, { type: 'membership', now: this.wall(n), members: this.members(n), ...r, ...this.fencedByRace(n) });
   }
 
   /** vigild.members(): this node and every configured node that membership sees alive or late. */
@@ -552,7 +559,10 @@ export class World {
   private startNodeCtl(n: WNode): void {
     const s = this.o.loaded.settings;
     const now = this.wall(n);
-    const state = CONTROLLER.createNode({ self: n.id, deadtimeMs: s.membership.deadtimeMs, ...(s.fencing.watchdogTimeoutMs !== undefined ? { watchdogTimeoutMs: s.fencing.watchdogTimeoutMs } : {}) }, n.cib, now);
+    const state = CONTROLLER.createNode({
+      self: n.id, deadtimeMs: s.membership.deadtimeMs, fenceDelayMs: s.fencing.delayMs, quorum: quorumView(s),
+      ...(s.fencing.watchdogTimeoutMs !== undefined ? { watchdogTimeoutMs: s.fencing.watchdogTimeoutMs } : {}),
+    }, n.cib, now);
     n.ctl = { state, step: CONTROLLER.nodeStep as Driven<NodeInput, NodeOutput>['step'], busy: false, queue: [], token: 0, instance: 0 };
     this.nodeInput(n, { type: 'tick', now });
   }
@@ -567,11 +577,17 @@ export class World {
     }, n.cib, now, n.raft ? isQuorate(n.raft, now) : false);
     n.dc = { state, step: CONTROLLER.dcStep as Driven<DcInput, DcOutput>['step'], busy: false, queue: [], token: 0, instance: ++this.dcInstances };
     this.note(n.id, 'DC controller started');
-    this.dcInput(n, { type: 'membership', now, members: this.members(n) });
+    this.dcInput(n, { type: 'membership', now, members: this.members(n), ...this.fencedByRace(n) });
     if (!n.configSeen && !n.proposingConfig) {
       n.proposingConfig = true;
       this.propose(n, { kind: 'config', config: this.o.loaded.config });
     }
+  }
+
+  /** ControllerHost.fencedByRace. */
+  private fencedByRace(n: WNode): { fenced?: string[] } {
+    const fenced = n.ctl ? CONTROLLER.fencedByRace(n.ctl.state as NodeControllerState) : [];
+    return fenced.length ? { fenced } : {};
   }
 
   dcInput(n: WNode, input: DcInput): void {
@@ -673,6 +689,7 @@ export class World {
         break;
       case 'report': this.reportToDc(n, out.result); break;
       case 'watchdog': this.armWatchdog(n, out.deadline); break;
+      case 'fence': this.runFence(n, out.request, 'node'); break;
       case 'self-fence':
         this.stats.selfFences++;
         this.note(n.id, `self-fence: ${out.reason}`);
@@ -729,7 +746,7 @@ export class World {
 
   // ------------------------------------------------------------------------------------------- fencing (vigild.runFence)
 
-  private runFence(n: WNode, req: FenceRequest): void {
+  private runFence(n: WNode, req: FenceRequest, from: 'dc' | 'node' = 'dc'): void {
     const target = this.byId.get(req.node);
     if (!target) return;
     this.stats.fences++;
@@ -745,7 +762,7 @@ export class World {
     }
     const fenceInc = n.inc;
     if (req.levels.length === 0) {
-      this.at(this.t, n, 'pausable', () => this.fenceDone(n, req, false, 'no fencing level configured'));
+      this.at(this.t, n, 'pausable', () => this.fenceDone(n, req, from, false, 'no fencing level configured'));
       return;
     }
     const hang = this.rng.chance(this.inj.fenceHang);
@@ -760,15 +777,19 @@ export class World {
           this.powerOff(target, `fenced by the power switch (${req.action}, asked by ${n.id})`);
           this.restartLater(target, this.rng.range(1000, 6000));
         }
-        if (n.inc === fenceInc) this.at(this.t, n, 'pausable', () => this.fenceDone(n, req, ok, hang ? 'timed out' : fails ? 'device error' : undefined));
+        if (n.inc === fenceInc) this.at(this.t, n, 'pausable', () => this.fenceDone(n, req, from, ok, hang ? 'timed out' : fails ? 'device error' : undefined));
       },
     });
   }
 
-  private fenceDone(n: WNode, req: FenceRequest, ok: boolean, reason?: string): void {
-    this.note(n.id, `fencing ${req.node}: ${ok ? 'OK' : `FAILED (${reason})`}`);
+  private fenceDone(n: WNode, req: FenceRequest, from: 'dc' | 'node', ok: boolean, reason?: string): void {
+    this.note(n.id, `fencing ${req.node}${from === 'node' ? ' (fence race)' : ''}: ${ok ? 'OK' : `FAILED (${reason})`}`);
+    const result = { type: 'fence-result', now: this.wall(n), node: req.node, key: req.key, ok, ...(reason ? { reason } : {}) } as const;
+    // The node controller first: the held vote may make this node DC at once, and that DC must
+    // hear that the peer is fenced already.
+    if (from === 'node') this.nodeInput(n, result);
     if (ok) this.feedRaft(n, { type: 'fenced', now: this.wall(n), node: req.node });
-    this.dcInput(n, { type: 'fence-result', now: this.wall(n), node: req.node, key: req.key, ok, ...(reason ? { reason } : {}) });
+    if (from === 'dc') this.dcInput(n, result);
   }
 
   // ------------------------------------------------------------------------------------------- the simulated executor
