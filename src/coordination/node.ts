@@ -1,7 +1,7 @@
 /**
  * The coordination state machine of one node: Raft-style election with pre-vote and
  * check-quorum, a leader lease that makes the leader the DC, log replication with snapshots,
- * single-server membership changes, and two-node fence-held votes.
+ * single-server membership changes, and two-node held votes (a fenced or cleanly departed peer).
  *
  * `step(state, input)` is deterministic and I/O-free. For speed it updates `state` in place and
  * returns it (the log can be long); the caller owns the state and must not keep old references.
@@ -28,8 +28,10 @@
  *   leaseMs ≤ electionMinMs · (1 - ρ) / (1 + ρ)
  * L1's lease has ended by then. Leaders of lower terms are covered by the same argument with the
  * roles swapped, and a leader's own lease only starts after its election. Hence no two leases
- * overlap. (Two-node fence-held votes: the vote is held only for a node that was fenced, i.e. is
- * powered off and holds no lease; when it restarts it is bound by the boot rule above.)
+ * overlap. (Two-node held votes: the vote is held only for a node that was fenced, i.e. is
+ * powered off and holds no lease, or that left cleanly, i.e. stopped its coordination; either
+ * way the holder's own vote is in both quorums and obeys the rule above, and the peer, when it
+ * restarts, is bound by the boot rule.)
  */
 import type { NodeId } from '../model/ids.js';
 import { nextRandom } from './prng.js';
@@ -88,7 +90,7 @@ export interface NodeState {
   stableIndex: LogIndex;
   seq: number;
   pendingStable: Array<{ seq: number; last: LogIndex }>;
-  /** Two-node mode: peers this node fenced and whose vote it holds. */
+  /** Two-node mode: peers this node fenced, or that left cleanly, whose vote it holds. */
   heldVotes: Set<NodeId>;
   /** Two-node wait_for_all: in sync with a leader that did not hold our vote since we started. */
   synced: boolean;
@@ -228,10 +230,20 @@ export function step(s: NodeState, input: Input): { state: NodeState; output: Ou
       break;
     }
     case 'compact': onCompact(s, out, input.index, input.data); break;
-    case 'fenced': {
+    // A clean leave holds the vote the same way as a fence, and is safe for the same reasons. The
+    // vote counts only under wait_for_all's rule (heldCounts: this node has been in step with a
+    // leader that did not hold its vote since it started), and from then on every committed entry
+    // needed this node's acknowledgement (with exactly two voters a majority is both): it lacks
+    // nothing. The leaver stopped its resources before it said so (the host's promise) and then
+    // its coordination, so it holds no lease — and this node's own vote, which any new term needs,
+    // waits out the lease rule as always. When it comes back, its first message releases the vote
+    // (onMessage) and wait_for_all keeps it from acting alone: it lacks what this node committed
+    // alone, and it cannot be elected without this node's vote.
+    case 'fenced':
+    case 'left': {
       if (twoNodeActive(s.config, s.opts.quorum) && input.node !== s.id && votesOf(s.config, input.node) > 0) {
         s.heldVotes.add(input.node);
-        out.events.push({ type: 'vote-held', node: input.node });
+        out.events.push({ type: 'vote-held', node: input.node, why: input.type });
         if (s.role === 'leader') { refreshLease(s, now); maybeCommit(s, out); }
         else if (s.role === 'pre-candidate' && haveVotes(s)) startElection(s, out, now);
         else if (s.role === 'candidate' && haveVotes(s)) becomeLeader(s, out, now);
@@ -454,7 +466,7 @@ function sendSnapshotChunk(s: NodeState, out: Out, now: number, to: NodeId, p: P
 function onMessage(s: NodeState, out: Out, now: number, m: Message): void {
   if (m.to !== s.id) return;
   if (s.heldVotes.delete(m.from)) {
-    // The fenced peer is back: from now on it votes for itself again.
+    // The fenced or departed peer is back: from now on it votes for itself again.
     out.events.push({ type: 'vote-released', node: m.from });
     if (s.role === 'leader') refreshLease(s, now);
   }

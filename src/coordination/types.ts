@@ -28,13 +28,14 @@ export interface QuorumOptions {
   /** Votes the cluster is expected to have; the quorum is a majority of max(expected, configured). */
   expectedVotes?: number;
   /**
-   * Two-node mode: a node that fenced its peer holds the peer's vote (input `fenced`) until the
-   * peer is heard from again, so the survivor keeps a majority of two. Only honoured with exactly
-   * two voters (see docs/coordination.md for why it is unsafe with more).
+   * Two-node mode: a node that fenced its peer (input `fenced`), or whose peer left cleanly (input
+   * `left`), holds the peer's vote until the peer is heard from again, so the survivor keeps a
+   * majority of two. Only honoured with exactly two voters (see docs/coordination.md for why it
+   * is unsafe with more).
    */
   twoNode?: boolean;
   /**
-   * With twoNode: a node counts a fence-held vote only after, since it started, it has been in sync
+   * With twoNode: a node counts a held vote (fenced or left) only after, since it started, it has been in sync
    * with a leader that did not hold its own vote (it has seen its peer and has every committed entry).
    * Default true; turning it off lets a cold-started node take over after fencing, at the risk of
    * losing updates its peer committed alone.
@@ -160,7 +161,12 @@ export type Input =
   /** The host's state machine has applied up to `index`; compact the log into a snapshot of it. */
   | { type: 'compact'; now: number; index: LogIndex; data: string }
   /** This node successfully fenced `node` (two-node mode: it holds that node's vote). */
-  | { type: 'fenced'; now: number; node: NodeId };
+  | { type: 'fenced'; now: number; node: NodeId }
+  /**
+   * `node` left cleanly: it stopped its resources, then its coordination, and said so (two-node
+   * mode: held like a fenced node's vote, and released the same way).
+   */
+  | { type: 'left'; now: number; node: NodeId };
 
 export type PersistOp =
   | { kind: 'hard-state'; term: Term; votedFor: NodeId | null }
@@ -177,7 +183,7 @@ export type CoordinationEvent =
   | { type: 'proposed'; id?: string; index: LogIndex; term: Term }
   | { type: 'rejected'; id?: string; reason: string; leader: NodeId | null }
   | { type: 'vote-released'; node: NodeId }
-  | { type: 'vote-held'; node: NodeId };
+  | { type: 'vote-held'; node: NodeId; why: 'fenced' | 'left' };
 
 export interface Output {
   /** Write these durably, in order, before sending any message below; then input `persisted(seq)`. */

@@ -134,8 +134,8 @@ export interface EngineEvents {
   restore: [Snapshot];
   peer: [PeerEvent];
   link: [{ peer: NodeId; link: string; up: boolean }];
-  /** Two-node mode: a fenced peer's vote is held / released. */
-  vote: [{ node: NodeId; held: boolean }];
+  /** Two-node mode: a fenced or cleanly departed peer's vote is held / released. */
+  vote: [{ node: NodeId; held: boolean; why?: 'fenced' | 'left' }];
   warning: [string];
 }
 
@@ -252,6 +252,14 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** This node fenced `node` successfully (two-node mode: it holds that node's vote until it returns). */
   fenced(node: NodeId): void {
     this.feed({ type: 'fenced', now: this.clock(), node });
+  }
+
+  /**
+   * `node` left cleanly: its resources are stopped and its engine has stopped (two-node mode: this
+   * node holds its vote until it is heard from again, as after a fence).
+   */
+  left(node: NodeId): void {
+    this.feed({ type: 'left', now: this.clock(), node });
   }
 
   /**
@@ -447,9 +455,11 @@ export class Engine extends EventEmitter<EngineEvents> {
         break;
       }
       case 'vote-held':
-        this.emit('vote', { node: ev.node, held: true });
+        this.log.info({ peer: ev.node, why: ev.why }, 'holding the vote of a peer (two-node)');
+        this.emit('vote', { node: ev.node, held: true, why: ev.why });
         break;
       case 'vote-released':
+        this.log.info({ peer: ev.node }, 'the held vote of a peer is released: it is back');
         this.emit('vote', { node: ev.node, held: false });
         break;
     }

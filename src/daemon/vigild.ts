@@ -151,7 +151,14 @@ export class Vigild {
     }
   }
 
-  /** Leave cleanly: let the DC move this node's resources away, stop what is left, leave. */
+  /**
+   * Leave cleanly: let the DC move this node's resources away, stop what is left, stop the engine,
+   * then say goodbye. The order is what a clean leave promises the peers: when they hear it,
+   * nothing of this node's runs any more (so the DC records it `left` instead of fencing it, and
+   * in a two-node cluster the survivor holds this node's vote and stays quorate), and this node
+   * sends no more coordination messages (each would release that held vote again). A node whose
+   * resources could not all be stopped does not say goodbye: it is lost, and fenced.
+   */
   async shutdown(why: string, timeoutMs = 60_000): Promise<string> {
     if (this.stopping) return 'already stopping';
     this.stopping = true;
@@ -163,15 +170,28 @@ export class Vigild {
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'could not ask the DC to move resources away; stopping them here');
     }
+    // Starts or promotes already under way finish first (no new ones are accepted while
+    // stopping: refuseWhileStopping), so that what they bring up is stopped below as well.
+    const starting = (): string[] => this.executor.pending().filter((p) => p.action === 'start' || p.action === 'promote').map((p) => p.resource);
+    while (starting().length > 0 && Date.now() < until) await sleep(50);
     await this.stopLocalResources();
-    // Say goodbye, so that the DC records a clean leave instead of fencing this node.
+    const left = [...this.active.keys(), ...starting()];
+    if (left.length > 0) {
+      this.log.error({ resources: left }, 'could not stop every resource: not leaving cleanly (the cluster will take this node for lost and fence it)');
+      await this.close();
+      return `vigild on ${this.node} stopped (${why}), but NOT cleanly: ${[...new Set(left)].join(', ')} could not be stopped; the cluster will fence ${this.node}`;
+    }
     try {
       if (this.engine.isDc) {
         this.ctl.stopDc();
         await this.engine.propose({ kind: 'node-state', node: this.node, state: 'left', at: epochS(Date.now()) });
       }
+      await this.engine.stop();
+      // Messages sent just before the engine stopped are on their way over UDP; let them land
+      // before the goodbye (TCP), so that none arrives after it and releases a held vote.
+      await sleep(50);
       // Every peer: whichever becomes DC next must not take this node's silence for a loss.
-      const told = await Promise.allSettled(this.settings.nodes.filter((n) => n.name !== this.node).map((n) => this.peer.call(n.name, 'leave', {}, 3000)));
+      const told = await Promise.allSettled(this.settings.nodes.filter((n) => n.name !== this.node).map((n) => this.peer.call(n.name, 'leave', { stopped: true }, 3000)));
       if (told.length > 0 && !told.some((r) => r.status === 'fulfilled')) throw new Error('no peer answered');
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'could not tell the DC that this node leaves; it may be fenced');
@@ -378,6 +398,12 @@ export class Vigild {
 
   private async dispatch(req: ExecuteRequest): Promise<void> {
     if (req.node === this.node) {
+      const refused = this.refuseWhileStopping(req);
+      if (refused) {
+        this.log.warn({ resource: req.resource, action: req.action }, refused);
+        setTimeout(() => this.ctl.dcInput({ type: 'action-undeliverable', now: Date.now(), node: req.node, userData: req.userData }), 500);
+        return;
+      }
       const r = await this.executeHere(req);
       if (r) this.ctl.dcInput({ type: 'action-result', now: Date.now(), node: req.node, result: r });
       return;
@@ -395,6 +421,24 @@ export class Vigild {
       // immediate report would have the DC replan and resend in a tight loop until it is gone.
       setTimeout(() => this.ctl.dcInput({ type: 'action-undeliverable', now: Date.now(), node: req.node, userData: req.userData }), 500);
     }
+  }
+
+  /**
+   * A node that is leaving brings nothing up any more (a DC may have planned it before it heard
+   * of the shutdown): no start, promote or recurring monitor; stops, demotes and probes still run.
+   * The DC takes the refusal as undeliverable and plans again.
+   */
+  private refuseWhileStopping(req: ExecuteRequest): string | null {
+    if (!this.stopping) return null;
+    const allowed = req.action === 'stop' || req.action === 'demote' || (req.action === 'monitor' && req.intervalMs === 0);
+    return allowed ? null : `${this.node} is shutting down: ${req.action} of ${req.resource} refused`;
+  }
+
+  /** The peer in a two-node cluster (two_node, exactly two nodes, no witness), else null. */
+  private twoNodePeer(): string | null {
+    const q = this.settings.quorum;
+    if (!q.twoNode || q.witness || this.settings.nodes.length !== 2) return null;
+    return this.settings.nodes.find((n) => n.name !== this.node)?.name ?? null;
   }
 
   /** Run a request on this node. A recurring one starts a monitor and returns null (results follow). */
@@ -541,14 +585,25 @@ export class Vigild {
           throw new Error(`request for incarnation ${toIncarnation} of ${this.node}, which is now ${mine}`);
         }
         if (from !== this.engine.dc) this.log.warn({ from, dc: this.engine.dc }, 'execute request from a node that is not our DC');
+        const refused = this.refuseWhileStopping(req);
+        if (refused) throw new ApiUnavailableError(refused);
         return this.executeHere(req);
       }
-      case 'leave':
-        // The node stopped its resources and is about to go: out of the membership, cleanly.
-        this.log.info({ node: from }, 'node leaves the cluster');
+      case 'leave': {
+        // The node stopped its resources (and, `stopped`, its engine): out of the membership, cleanly.
+        const stopped = (body as { stopped?: unknown } | null)?.stopped === true;
+        this.log.info({ node: from, stopped }, 'node leaves the cluster');
         this.leaving.add(from);
         this.feedMembership();
+        if (stopped && this.twoNodePeer() === from) {
+          // Two-node: hold its vote, as after a fence, so this node stays (or becomes) DC and keeps
+          // the service; its first message when it comes back releases the vote
+          // (docs/coordination.md#quorum).
+          this.log.warn(`${from} left cleanly (two-node): this node holds its vote and keeps the resources running`);
+          this.engine.left(from);
+        }
         return null;
+      }
       case 'result':
         this.ctl.dcInput({ type: 'action-result', now: Date.now(), node: from, result: body as ActionResult });
         return null;
@@ -694,8 +749,7 @@ export class Vigild {
    */
   private async twoNodeConfirm(node: string): Promise<void> {
     const q = this.settings.quorum;
-    const peer = this.settings.nodes.find((n) => n.name !== this.node)?.name;
-    if (!q.twoNode || q.witness || this.settings.nodes.length !== 2 || node !== peer) return;
+    if (node !== this.twoNodePeer()) return;
     if (this.members().includes(node)) throw new ApiInputError(`${node} is a member of the cluster and up: confirming it down would start its resources here while they still run there (split brain)`);
     this.log.warn({ target: node }, 'two-node: fencing confirmed by operator; holding its vote');
     this.engine.fenced(node);
@@ -725,7 +779,8 @@ export class Vigild {
       const peer = es.peers.find((p) => p.node === n.name);
       const st = cib.status.nodes.find((x) => x.name === n.name);
       const self = n.name === this.node;
-      const alive = self || peer?.status === 'alive' || peer?.status === 'late';
+      // A node that said goodbye is offline at once (its heartbeats may still be heard for a moment).
+      const alive = self || ((peer?.status === 'alive' || peer?.status === 'late') && !this.leaving.has(n.name));
       // Lost without a clean leave and not fenced yet (the DC holds its resources until it is).
       const unclean = !alive && !!st && (st.unclean === true || (fencing && !st.inCluster && st.expected === 'member'));
       const v: NodeStatusView = {

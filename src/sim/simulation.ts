@@ -198,7 +198,7 @@ export class Simulation {
   private readonly leadersByTerm = new Map<number, NodeId>();
   /** Last real time a coordination message from node a was processed by node b, at [a * N + b]. */
   private lastDelivered = new Float64Array(0);
-  /** fenced node -> the node that fenced it (its vote is held until it is heard from). */
+  /** fenced (or cleanly departed) node -> the node that holds its vote (until it is heard from). */
   private readonly fencedBy = new Map<NodeId, NodeId>();
   private proposals = 0;
   private firstProposalAfterHeal = Infinity;
@@ -534,7 +534,7 @@ export class Simulation {
     if (!s) return;
     const before = s.role;
     const { output } = step(s, input);
-    if (input.type === 'propose' || input.type === 'compact' || input.type === 'fenced') this.note(n.id, `${input.type}${input.type === 'compact' ? ` at ${input.index}` : ''}`);
+    if (input.type === 'propose' || input.type === 'compact' || input.type === 'fenced' || input.type === 'left') this.note(n.id, `${input.type}${input.type === 'compact' ? ` at ${input.index}` : ''}`);
     if (s.role === 'leader' && before !== 'leader') this.onNewLeader(n);
     this.checkCommits(n);
     this.handleOutput(n, output);
@@ -833,16 +833,19 @@ export class Simulation {
     } else if (!twoNode && this.nodes.length >= 3 && r < 0.92) {
       this.membershipStep(false);
     } else if (twoNode && r < 0.96) {
-      // Fencing: a node powers its peer off and then holds the peer's vote.
+      // Fencing: a node powers its peer off and then holds the peer's vote. Or a clean leave
+      // (vigil stop): the peer stops its engine, then says so, and the survivor holds its vote
+      // the same way; messages it sent before stopping may still arrive (and release the vote).
       const fencer = alive.filter((n) => !n.paused);
       if (fencer.length !== 2) return;
+      const leave = r >= 0.93;
       const f = this.rng.pick(fencer);
       const victim = fencer.find((n) => n !== f) as SimNode;
-      this.countFault('fence');
-      this.crash(victim, `fenced by ${f.id}`);
+      this.countFault(leave ? 'leave' : 'fence');
+      this.crash(victim, leave ? `left cleanly (${f.id} is told)` : `fenced by ${f.id}`);
       this.fencedBy.set(victim.id, f.id);
       this.q.push(this.t + this.rng.range(300, 4000), { k: 'restart', node: victim.idx, inc: victim.incarnation });
-      this.feed(f, { type: 'fenced', now: this.local(f), node: victim.id });
+      this.feed(f, { type: leave ? 'left' : 'fenced', now: this.local(f), node: victim.id });
     } else {
       // Crash the DC in particular: the failover the users notice.
       const dc = alive.find((n) => n.state && isDc(n.state, this.local(n)));

@@ -44,7 +44,7 @@ test('two_node: the survivor that fenced its peer holds its vote and is DC; the 
   assert.deepEqual(c.leaders(), []);
   // ...until it has fenced it.
   const ev = c.input(peer, { type: 'fenced', node: dc });
-  assert.deepEqual(ev.events.filter((e) => e.type === 'vote-held'), [{ type: 'vote-held', node: dc }]);
+  assert.deepEqual(ev.events.filter((e) => e.type === 'vote-held'), [{ type: 'vote-held', node: dc, why: 'fenced' }]);
   assert.equal(c.untilDc(), peer);
   c.input(peer, { type: 'propose', update: { kind: 'node-attribute', node: peer, name: 'alone', value: 'yes' } });
   c.run(200);
@@ -59,10 +59,63 @@ test('two_node: the survivor that fenced its peer holds its vote and is DC; the 
   assert.equal(c.node(dc).synced, true);
 });
 
-test('without two_node, a fenced() input holds nothing', () => {
+test('two_node: when the DC leaves cleanly, the survivor holds its vote and becomes DC; when it returns, the vote is released', () => {
+  const c = new TestCluster(members('a', 'b'), { timing, quorum: { twoNode: true, waitForAll: true } });
+  const dc = c.untilDc();
+  c.run(300);
+  const peer = dc === 'a' ? 'b' : 'a';
+  // The DC stops its coordination (vigil stop), then says it leaves.
+  c.crash(dc);
+  const ev = c.input(peer, { type: 'left', node: dc });
+  assert.deepEqual(ev.events.filter((e) => e.type === 'vote-held'), [{ type: 'vote-held', node: dc, why: 'left' }]);
+  const t0 = c.now;
+  assert.equal(c.untilDc(), peer);
+  // Elected once the departed DC's lease is certainly over, within an election timeout.
+  assert.ok(c.now - t0 >= timing.electionMinMs - 300 && c.now - t0 <= timing.electionMaxMs + 100, `took ${c.now - t0} ms`);
+  c.input(peer, { type: 'propose', update: { kind: 'node-attribute', node: peer, name: 'alone', value: 'yes' } });
+  c.run(200);
+  // It comes back: its messages release the vote, it catches up, and the DC stays where it is.
+  c.start(dc);
+  c.run(2000);
+  assert.equal(c.node(peer).heldVotes.size, 0);
+  assert.deepEqual(c.dcs(), [peer]);
+  assert.equal(c.node(dc).commitIndex, c.node(peer).commitIndex);
+  assert.equal(c.node(dc).synced, true);
+});
+
+test('two_node: when a follower leaves cleanly, the DC keeps its lease without a gap', () => {
+  const c = new TestCluster(members('a', 'b'), { timing, quorum: { twoNode: true, waitForAll: true } });
+  const dc = c.untilDc();
+  c.run(300);
+  const peer = dc === 'a' ? 'b' : 'a';
+  c.crash(peer);
+  c.input(dc, { type: 'left', node: peer });
+  for (let i = 0; i < 300; i++) {
+    c.run(10);
+    assert.deepEqual(c.dcs(), [dc], `DC lost ${i * 10} ms after the clean leave`);
+  }
+  // Without the held vote it would have stepped down (check-quorum) and lost its lease.
+  const d = new TestCluster(members('a', 'b'), { timing, quorum: { twoNode: true, waitForAll: true } });
+  const dc2 = d.untilDc();
+  d.run(300);
+  d.crash(dc2 === 'a' ? 'b' : 'a');
+  d.run(1500);
+  assert.deepEqual(d.dcs(), []);
+});
+
+test('two_node + wait_for_all: a node that never synced with its peer does not count a departed peer\'s vote', () => {
+  const c = new TestCluster(members('a', 'b'), { timing, quorum: { twoNode: true, waitForAll: true } });
+  c.crash('b');
+  c.input('a', { type: 'left', node: 'b' });
+  c.run(4000);
+  assert.deepEqual(c.leaders(), []);
+});
+
+test('without two_node, a fenced() or left() input holds nothing', () => {
   const c = new TestCluster(members('a', 'b', 'c'));
   const out = c.input('a', { type: 'fenced', node: 'b' });
   assert.deepEqual(out.events, []);
+  assert.deepEqual(c.input('a', { type: 'left', node: 'c' }).events, []);
   assert.equal(c.node('a').heldVotes.size, 0);
 });
 

@@ -58,22 +58,30 @@ ${nodes.map((n, i) => `    - { name: ${n}, addresses: [${net}.${10 + i}] }`).joi
 ${typeof rest === 'string' ? rest : rest(dir)}`);
   const runDir = (n: string) => join(dir, n, 'run');
   const procs = new Map<string, ChildProcess>();
+  const all = new Set<ChildProcess>();
   const supervisors: number[] = [];
-  for (const n of nodes) {
-    procs.set(n, spawn(process.execPath, [VIGIL, 'start', '--foreground', '--config', config, '--node', n,
-      '--state-dir', join(dir, n, 'state'), '--runtime-dir', runDir(n), '--log-file', join(dir, n, 'vigild.log'), '--log-level', 'debug'], { stdio: 'ignore' }));
-  }
+  const start = (n: string): void => {
+    const p = spawn(process.execPath, [VIGIL, 'start', '--foreground', '--config', config, '--node', n,
+      '--state-dir', join(dir, n, 'state'), '--runtime-dir', runDir(n), '--log-file', join(dir, n, 'vigild.log'), '--log-level', 'debug'], { stdio: 'ignore' });
+    procs.set(n, p);
+    all.add(p);
+  };
+  for (const n of nodes) start(n);
   return {
     dir,
     runDir,
+    /** Start a node's vigild again (after it stopped or was killed); the log file is appended to. */
+    start,
+    /** Whether the node's vigild process (the latest one started) has exited. */
+    exited: (n: string) => procs.get(n)!.exitCode !== null || procs.get(n)!.signalCode !== null,
     pid: (n: string) => procs.get(n)!.pid!,
     log: (n: string) => readFileSync(join(dir, n, 'vigild.log'), 'utf8'),
     status: (n: string) => callApi<DaemonStatus>(socketPath(runDir(n)), { op: 'status' }, 5_000),
     /** Once settled: note the supervisors, to kill them too at the end. */
-    noteSupervisors: () => { for (const p of procs.values()) supervisors.push(...childrenOf(p.pid!)); },
+    noteSupervisors: () => { for (const p of procs.values()) if (p.exitCode === null && p.signalCode === null) supervisors.push(...childrenOf(p.pid!)); },
     kill9: (n: string) => procs.get(n)!.kill('SIGKILL'),
     async close(): Promise<void> {
-      const running = () => [...procs.values()].filter((p) => p.exitCode === null && p.signalCode === null);
+      const running = () => [...all].filter((p) => p.exitCode === null && p.signalCode === null);
       for (const p of running()) p.kill('SIGTERM');
       await sleep(1_500);
       for (const p of running()) p.kill('SIGKILL');
