@@ -123,15 +123,22 @@ async function netnsPids(ns: string): Promise<number[]> {
   }
 }
 
-/** An address as `ip -o addr` shows it: "IFNAME ADDRESS/PREFIX" (IPv6 link-local ones are left out: the kernel makes them). */
+/** A namespace's links (but lo) and addresses, from one `ip -j addr` (every `ip` run is a fork a fence waits for). */
+interface HostNetwork { links: string[]; addresses: string[] }
+
+async function hostNetwork(ns: string): Promise<HostNetwork> {
+  const { stdout } = await run('ip', ['-j', '-n', ns, 'addr', 'show'], { timeout: 10_000 });
+  const ifaces = JSON.parse(stdout) as Array<{ ifname: string; addr_info?: Array<{ local: string; prefixlen: number; scope: string }> }>;
+  return {
+    links: ifaces.map((i) => i.ifname).filter((n) => n !== 'lo'),
+    // "IFNAME ADDRESS/PREFIX"; link-scope (IPv6 link-local) ones are left out: the kernel makes them.
+    addresses: ifaces.flatMap((i) => (i.addr_info ?? []).filter((a) => a.scope !== 'link').map((a) => `${i.ifname} ${a.local}/${a.prefixlen}`)),
+  };
+}
+
+/** Addresses as "IFNAME ADDRESS/PREFIX". */
 export async function namespaceAddresses(ns: string): Promise<string[]> {
-  const { stdout } = await run('ip', ['-n', ns, '-o', 'addr', 'show'], { timeout: 10_000 });
-  const out: string[] = [];
-  for (const line of stdout.split('\n')) {
-    const m = /^\d+:\s+([^:@\s]+)\s+inet6?\s+(\S+)\s.*\bscope\s+(\S+)/.exec(line);
-    if (m && m[3] !== 'link') out.push(`${m[1]} ${m[2]}`);
-  }
-  return out;
+  return (await hostNetwork(ns)).addresses;
 }
 
 const baseFile = (pidDir: string, host: string): string => join(pidDir, host, 'addresses');
@@ -161,26 +168,28 @@ export async function baseAddresses(pidDir: string, host: string): Promise<strin
 export async function clearVolatile(pidDir: string, host: string, ns: string | undefined): Promise<string[]> {
   await rm(volatileDir(pidDir, host), { recursive: true, force: true });
   if (ns === undefined) return [];
-  const base = await baseAddresses(pidDir, host);
-  if (base === undefined) return [];
-  const keep = new Set(base);
-  const removed = (await namespaceAddresses(ns)).filter((a) => !keep.has(a));
-  await ipBatch(ns, removed.map((a) => { const [dev, addr] = a.split(' '); return `addr del ${addr} dev ${dev}`; }));
-  return removed;
+  const plan = await networkPlan(pidDir, host, ns, { clear: true });
+  await ipBatch(ns, plan.commands);
+  return plan.removed;
 }
 
-/** Power on's network: base addresses that are missing are added back (they are what the host boots with). */
-async function restoreBase(pidDir: string, host: string, ns: string): Promise<void> {
-  const base = await baseAddresses(pidDir, host);
-  if (base === undefined) return;
-  const have = new Set(await namespaceAddresses(ns));
-  await ipBatch(ns, base.filter((a) => !have.has(a)).map((a) => { const [dev, addr] = a.split(' '); return `addr add ${addr} dev ${dev}`; }));
-}
-
-async function setLinks(ns: string, up: boolean): Promise<void> {
-  const { stdout } = await run('ip', ['-n', ns, '-o', 'link', 'show'], { timeout: 10_000 });
-  const links = stdout.split('\n').map((line) => /^\d+:\s+([^:@\s]+)/.exec(line)?.[1]).filter((l): l is string => l !== undefined && l !== 'lo');
-  await ipBatch(ns, links.map((l) => `link set ${l} ${up ? 'up' : 'down'}`));
+/**
+ * The `ip` commands that take a host's network through a power change, from one look at it:
+ * `clear` removes what is not base configuration, `down` takes links down, `up` brings them up
+ * and adds missing base addresses (what the host boots with).
+ */
+async function networkPlan(pidDir: string, host: string, ns: string, o: { clear?: boolean; down?: boolean; up?: boolean }): Promise<{ commands: string[]; removed: string[] }> {
+  const [net, base] = await Promise.all([hostNetwork(ns), baseAddresses(pidDir, host)]);
+  const keep = new Set(base ?? []);
+  const removed = o.clear && base ? net.addresses.filter((a) => !keep.has(a)) : [];
+  const have = new Set(net.addresses.filter((a) => !removed.includes(a)));
+  const commands = [
+    ...removed.map((a) => { const [dev, addr] = a.split(' '); return `addr del ${addr} dev ${dev}`; }),
+    ...(o.down ? net.links.map((l) => `link set ${l} down`) : []),
+    ...(o.up ? net.links.map((l) => `link set ${l} up`) : []),
+    ...(o.up && base ? base.filter((a) => !have.has(a)).map((a) => { const [dev, addr] = a.split(' '); return `addr add ${addr} dev ${dev}`; }) : []),
+  ];
+  return { commands, removed };
 }
 
 /** Several `ip` commands in one process (`ip -batch`): each fork costs time a fence is waited for. */
@@ -199,7 +208,7 @@ const fencedMark = (p: LabFenceParams): string => join(p.pidDir!, p.host!, 'fenc
  * kills), clear what a power loss clears (unless `keepVolatile`: the lab's crash, where the dead
  * host's state stays as it was), take its links down, mark it fenced.
  */
-export async function powerOff(p: LabFenceParams, o: { keepVolatile?: boolean } = {}): Promise<number> {
+export async function powerOff(p: LabFenceParams, o: { keepVolatile?: boolean; thenOn?: boolean } = {}): Promise<number> {
   const roots = await recordedPids(p.pidDir!, p.host!);
   if (p.netns) roots.push(...(await netnsPids(p.netns)));
   const keep = protectedPids();
@@ -210,20 +219,25 @@ export async function powerOff(p: LabFenceParams, o: { keepVolatile?: boolean } 
   for (const pid of all) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
   const until = Date.now() + 5000;
   while (all.some((pid) => processAlive(pid)) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  const left = all.filter((pid) => processAlive(pid)).length;
   // Only once nothing of the host runs: a live agent could add an address back.
-  if (!o.keepVolatile) await clearVolatile(p.pidDir!, p.host!, p.netns);
-  if (p.netns && p.linkDown) await setLinks(p.netns, false);
-  await mkdir(join(p.pidDir!, p.host!), { recursive: true });
-  await writeFile(fencedMark(p), `${new Date().toISOString()}\n`);
-  return all.filter((pid) => processAlive(pid)).length;
+  if (!o.keepVolatile) await rm(volatileDir(p.pidDir!, p.host!), { recursive: true, force: true });
+  if (p.netns) {
+    // A reboot (thenOn) goes down and up in the same batch: the host is back holding only its base.
+    const plan = await networkPlan(p.pidDir!, p.host!, p.netns, { clear: !o.keepVolatile, down: p.linkDown, up: o.thenOn && left === 0 });
+    await ipBatch(p.netns, plan.commands);
+  }
+  if (o.thenOn && left === 0) await rm(fencedMark(p), { force: true });
+  else {
+    await mkdir(join(p.pidDir!, p.host!), { recursive: true });
+    await writeFile(fencedMark(p), `${new Date().toISOString()}\n`);
+  }
+  return left;
 }
 
 export async function powerOn(p: LabFenceParams): Promise<void> {
   await rm(fencedMark(p), { force: true });
-  if (p.netns) {
-    await setLinks(p.netns, true);
-    await restoreBase(p.pidDir!, p.host!, p.netns);
-  }
+  if (p.netns) await ipBatch(p.netns, (await networkPlan(p.pidDir!, p.host!, p.netns, { up: true })).commands);
 }
 
 /** On while any recorded process lives; off when fenced and nothing lives; a crashed host is "on" (as a real power switch would say). */
@@ -285,10 +299,8 @@ export async function labAgent(input: Record<string, string>): Promise<AgentAnsw
       await powerOn(p);
       return { code: 0, stdout: 'Success: Powered ON\n', stderr: '' };
     case 'reboot': {
-      const left = await powerOff(p);
-      if (left !== 0) return fail(`${left} processes survived SIGKILL`);
-      await powerOn(p);
-      return { code: 0, stdout: 'Success: Rebooted\n', stderr: '' };
+      const left = await powerOff(p, { thenOn: true });
+      return left === 0 ? { code: 0, stdout: 'Success: Rebooted\n', stderr: '' } : fail(`${left} processes survived SIGKILL`);
     }
     default:
       return fail(`unsupported action ${p.action}`);

@@ -133,6 +133,7 @@ test('with netns: everything inside the host namespace dies, what a power loss c
     assert.equal((await runner.run({ agent: labAgent, action: 'reboot', target: 'n1', params })).ok, true);
     assert.match(await addrs('n1'), new RegExp(`${lab!.address('n1')}/24`));
     assert.doesNotMatch(await addrs('n1'), new RegExp(`${lab!.spareAddress(5)}/`));
+    assert.doesNotMatch((await lab!.exec('n1', ['ip', '-o', 'link', 'show', 'eth0'])).stdout, /state DOWN/, 'a reboot brings the link back up');
     await lab!.exec('n2', ['ip', 'addr', 'del', lab!.spareAddress(6) + '/24', 'dev', 'eth0']);
     assert.equal(host.ns, `${lab!.prefix}-n1`);
   } finally {
