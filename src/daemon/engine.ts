@@ -283,6 +283,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.state !== undefined && isQuorate(this.state, this.clock());
   }
 
+  /** This node's current term: a DC stamps its requests with it, and a node judges them by it. */
+  get term(): Term {
+    return this.state?.term ?? 0;
+  }
+
   /** The DC this node knows of (leader of its current term), or null. */
   get dc(): NodeId | null {
     return this.state?.leader ?? null;

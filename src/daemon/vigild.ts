@@ -35,6 +35,7 @@ import { configPlan, findResource, nodeAdmin, resourceBan, resourceClear, resour
 import { Engine } from './engine.js';
 import { quorumView } from './engine-config.js';
 import { ControllerHost, stonithEnabled, type ActionResult, type DcOutput, type ExecuteRequest, type FenceRequest, type NodeOutput } from './controllers.js';
+import { judgeOrder } from './dc-orders.js';
 import { HardwareWatchdog } from './hw-watchdog.js';
 import { PeerChannel } from './peer.js';
 
@@ -412,10 +413,15 @@ export class Vigild {
     // must not be run by a later incarnation (the node rebooted after fencing, or its daemon
     // restarted), which the DC has not probed yet and whose state the request was not planned for.
     const to = this.engine.status().peers.find((p) => p.node === req.node)?.incarnation;
+    // Stamped with this DC's term: the node refuses a request from a DC it does not follow, or of a
+    // term it has left behind (a deposed DC's request that was held up in the network).
+    const body = { ...req, dcTerm: this.engine.term, ...(to === undefined ? {} : { toIncarnation: to }) };
     try {
-      const r = await this.peer.call<ActionResult | null>(req.node, 'execute', to === undefined ? req : { ...req, toIncarnation: to }, req.timeoutMs + 15_000);
+      const r = await this.peer.call<ActionResult | null>(req.node, 'execute', body, req.timeoutMs + 15_000);
       if (r) this.ctl.dcInput({ type: 'action-result', now: Date.now(), node: req.node, result: r });
     } catch (e) {
+      // Refused (another incarnation, not its DC, a stale term, shutting down: it did not run) or
+      // no answer: either way no result is recorded, and the DC plans again from what the CIB says.
       this.log.warn({ node: req.node, resource: req.resource, action: req.action, err: (e as Error).message }, 'execute request undeliverable');
       // Reported after a pause: a node that refuses connections is usually going away, and an
       // immediate report would have the DC replan and resend in a tight loop until it is gone.
@@ -577,14 +583,19 @@ export class Vigild {
   private async onPeer(from: string, method: string, body: unknown): Promise<unknown> {
     switch (method) {
       case 'execute': {
-        const { toIncarnation, ...req } = body as ExecuteRequest & { toIncarnation?: number };
+        const { toIncarnation, dcTerm, ...req } = body as ExecuteRequest & { toIncarnation?: number; dcTerm?: number };
         if (req.node !== this.node) throw new Error(`request for ${req.node} sent to ${this.node}`);
         const mine = this.engine.status().incarnation;
         if (toIncarnation !== undefined && toIncarnation !== mine) {
           this.log.warn({ from, resource: req.resource, action: req.action, toIncarnation, incarnation: mine }, 'execute request for an earlier incarnation of this node refused');
           throw new Error(`request for incarnation ${toIncarnation} of ${this.node}, which is now ${mine}`);
         }
-        if (from !== this.engine.dc) this.log.warn({ from, dc: this.engine.dc }, 'execute request from a node that is not our DC');
+        // Only from the DC this node follows, in its term (dc-orders.ts).
+        const order = judgeOrder({ from, dcTerm, dc: this.engine.dc, term: this.engine.term });
+        if (!order.ok) {
+          this.log.warn({ from, dcTerm, dc: this.engine.dc, term: this.engine.term, resource: req.resource, action: req.action }, `execute request refused: ${order.reason}`);
+          throw new ApiUnavailableError(order.reason);
+        }
         const refused = this.refuseWhileStopping(req);
         if (refused) throw new ApiUnavailableError(refused);
         return this.executeHere(req);

@@ -30,6 +30,8 @@ export interface ClusterOptions {
   /** Fence requests succeed (default true). */
   fenceOk?: (req: FenceRequest) => boolean;
   fenceDuration?: number;
+  /** The node refuses this request (vigild: not from its DC, a stale term, shutting down): nothing runs, undeliverable 500 ms later. */
+  refuse?: (req: ExecuteRequest) => boolean;
 }
 
 /** A resource instance actually active somewhere, per node. */
@@ -82,6 +84,11 @@ export class MiniCluster {
       const req = out.request;
       if (this.down.has(req.node)) return;
       this.dispatched.push({ at: this.now, req });
+      if (this.o.refuse?.(req)) {
+        const at = this.now + 500;
+        this.queue.push({ at, input: { type: 'action-undeliverable', now: at, node: req.node, userData: req.userData } });
+        return;
+      }
       if (req.intervalMs > 0) return; // recurring monitors report only on change (tests inject failures)
       // The executor runs operations on one resource one at a time, in order.
       const lane = `${req.node}/${req.resource}`;

@@ -70,6 +70,11 @@ ${typeof rest === 'string' ? rest : rest(dir)}`);
   return {
     dir,
     runDir,
+    /** The cluster's key file, name, port, and each node's address (to talk to a vigild directly). */
+    authkey,
+    clusterName: 'confirm',
+    port,
+    address: (n: string) => `${net}.${10 + nodes.indexOf(n)}`,
     /** Start a node's vigild again (after it stopped or was killed); the log file is appended to. */
     start,
     /** Whether the node's vigild process (the latest one started) has exited. */

@@ -24,6 +24,7 @@ import { applyUpdate } from '../../controller/cib-state.js';
 import { parseTransitionKey } from '../../controller/records.js';
 import { schedulerView } from '../../controller/transition-graph.js';
 import { CONTROLLER } from '../../daemon/controller-binding.js';
+import { judgeOrder } from '../../daemon/dc-orders.js';
 import { coordinationTiming, quorumView, WITNESS_NODE } from '../../daemon/engine-config.js';
 import { isMonitorFailure } from '../../executor/executor.js';
 import { initMembership, step as memStep, type MembershipOutput, type MembershipState } from '../../membership/index.js';
@@ -722,13 +723,28 @@ export class World {
     }
     const to = this.byId.get(req.node);
     if (!to) return;
-    this.rpc<ActionResult | null>(n, to, req.timeoutMs + 15_000,
-      (reply) => this.executeHere(to, req, reply),
-      (r) => { if (r) this.dcInput(n, { type: 'action-result', now: this.wall(n), node: req.node, result: r }); },
-      () => {
-        this.note(n.id, `execute request ${req.action} ${req.resource} to ${req.node} undeliverable`);
-        this.dcInput(n, { type: 'action-undeliverable', now: this.wall(n), node: req.node, userData: req.userData });
-      });
+    const dcTerm = n.raft?.term;
+    const undeliverable = (): void => {
+      this.note(n.id, `execute request ${req.action} ${req.resource} to ${req.node} undeliverable`);
+      this.dcInput(n, { type: 'action-undeliverable', now: this.wall(n), node: req.node, userData: req.userData });
+    };
+    this.rpc<ActionResult | null | 'refused'>(n, to, req.timeoutMs + 15_000,
+      (reply) => {
+        // vigild.onPeer: only the DC the node follows, in its term, gives orders (daemon/dc-orders.ts).
+        const order = judgeOrder({ from: n.id, dcTerm, dc: to.raft?.leader ?? null, term: to.raft?.term ?? 0 });
+        if (!order.ok) {
+          if (this.record) this.note(to.id, `execute ${req.action} ${req.resource} from ${n.id} refused: ${order.reason}`);
+          reply('refused');
+          return;
+        }
+        this.executeHere(to, req, reply);
+      },
+      (r) => {
+        // vigild reports a refusal as undeliverable after half a second (no tight resend loop).
+        if (r === 'refused') this.at(this.t + 500 / n.rate, n, 'pausable', undeliverable);
+        else if (r) this.dcInput(n, { type: 'action-result', now: this.wall(n), node: req.node, result: r });
+      },
+      undeliverable);
   }
 
   /** vigild.reportToDc: to whichever node is DC now. */
