@@ -279,10 +279,12 @@ function evaluate(st: Step): void {
   const now = st.now;
   const wd = watchdogTimeout(s);
   const since = s.lastContact ?? s.startedAt;
+  // Where the quorum-loss line goes: it says what happens, which is known only after the race below.
+  let lostAt = -1;
   if (s.quorate && now >= since + s.opts.deadtimeMs) {
     s.quorate = false;
     st.out.push({ type: 'quorum', have: false });
-    st.log('warn', `no contact with a quorate DC for ${now - since} ms: applying no-quorum-policy=${policy(s.cib)}`);
+    lostAt = st.out.length;
   }
   if (wd !== undefined && wd <= s.opts.deadtimeMs && !s.warnedTiming) {
     s.warnedTiming = true;
@@ -292,6 +294,13 @@ function evaluate(st: Step): void {
   const managedActive = [...s.active].filter(([id]) => isManaged(s, id));
   const noQuorum = !s.quorate && now >= since + s.opts.deadtimeMs;
   const holding = fenceRace(st, noQuorum);
+  if (lostAt >= 0) {
+    const p = policy(s.cib);
+    const what = holding && s.race ? `no-quorum-policy=${p} held while this node fences ${s.race.peer} (two-node fence race)`
+      : maintenance ? `no-quorum-policy=${p}, but this node is in maintenance: nothing is touched`
+        : `applying no-quorum-policy=${p}`;
+    st.out.splice(lostAt, 0, { type: 'log', line: { level: 'warn', message: `no contact with a quorate DC for ${now - since} ms: ${what}` } });
+  }
   if (noQuorum && !maintenance && !s.selfFenced && !holding) {
     const p = policy(s.cib);
     if (p === 'suicide' && managedActive.length > 0) {

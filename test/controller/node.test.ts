@@ -267,6 +267,20 @@ resources:
     assert.deepEqual([...n.state.active.keys()].sort(), ['site', 'vip']);
   });
 
+  it('the quorum-loss log says what happens: the policy held for the race, or applied', () => {
+    const lines = (x: Node) => x.out.flatMap((o) => (o.o.type === 'log' ? [o.o.line.message] : []));
+    const n = new Racer(twoRunning(TWO()));
+    n.run(T0 + 1500);
+    const l = lines(n);
+    const loss = l.findIndex((m) => m.startsWith('no contact with a quorate DC'));
+    assert.match(l[loss], /: no-quorum-policy=stop held while this node fences n2 \(two-node fence race\)$/);
+    assert.ok(loss < l.findIndex((m) => m.includes('n2 is gone and this node has no quorum')), 'the quorum loss is logged first');
+    assert.ok(!l.some((m) => m.includes('applying no-quorum-policy')));
+    const plain = new Racer(twoRunning(TWO('enabled: false')));
+    plain.run(T0 + 1500);
+    assert.ok(lines(plain).some((m) => /^no contact with a quorate DC for \d+ ms: applying no-quorum-policy=stop$/.test(m)));
+  });
+
   it('after winning: nothing stopped, the peer reported fenced for the DC until it is back; quorum ends the race', async () => {
     const { fencedByRace } = await import('../../src/controller/node.js');
     const n = new Racer(twoRunning(TWO()));
