@@ -96,7 +96,11 @@ export interface DaemonStatus {
   nodes: NodeStatusView[];
   resources: ResourceStatusView[];
   /** The DC's transition state, as replicated. */
-  transition?: { id: number; pending: number; complete: boolean };
+  /**
+   * The DC's last transition: `complete` once every action in it is done. An aborted transition
+   * whose replan found nothing left to do counts as complete and `superseded`.
+   */
+  transition?: { id: number; pending: number; complete: boolean; superseded?: boolean };
   warnings: string[];
 }
 

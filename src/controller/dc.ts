@@ -600,7 +600,10 @@ function plan(st: Step): boolean {
   const actions = graphFromSchedule(s, result, id);
   const next = nextFailureExpiry(s.cib, st.now);
   s.recheckAt = Math.min(next ?? Infinity, st.now + s.opts.recheckIntervalMs);
-  if (!actions.some((a) => a.inGraph)) return false;
+  if (!actions.some((a) => a.inGraph)) {
+    st.out.push({ type: 'idle', reason });
+    return false;
+  }
   const summary = result.summary.map((e) => (e.action === 'fence' ? `fence (${e.type}) ${e.node}: ${e.reason}` : `${e.action} ${e.instance}${e.from ? ` on ${e.from}` : ''}${e.to && e.to !== e.from ? ` → ${e.to}` : ''}${e.blocked ? ' (blocked)' : ''}`));
   s.transition = { id, phase: 'run', actions, aborted: null, summary };
   st.out.push({ type: 'transition', id, phase: 'run', actions: actions.filter((a) => a.inGraph).length, summary });

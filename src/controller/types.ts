@@ -148,6 +148,11 @@ export type DcOutput =
   /** A transition started: its number and summary, for logs and `vigil status`. */
   | { type: 'transition'; id: number; phase: 'probe' | 'run'; actions: number; summary: string[] }
   | { type: 'transition-done'; id: number; complete: boolean; reason?: string }
+  /**
+   * The DC planned (`reason`: what changed) and the scheduler wants nothing run: the cluster is as
+   * it should be. After an aborted transition this says the replan left nothing of it to do.
+   */
+  | { type: 'idle'; reason: string }
   | { type: 'log'; line: LogLine };
 
 export interface StepResult<S, O> {

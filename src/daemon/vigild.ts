@@ -365,6 +365,14 @@ export class Vigild {
         this.transition = { id: out.id, pending: 0, complete: out.complete };
         this.log.info({ transition: out.id, complete: out.complete, reason: out.reason }, 'transition done');
         break;
+      case 'idle':
+        // An aborted transition stays the last one when the replan finds nothing to do: it is
+        // not left undone, it is superseded (the cluster is as the scheduler wants it).
+        if (this.transition && !this.transition.complete && this.transition.pending === 0) {
+          this.log.info({ transition: this.transition.id, reason: out.reason }, 'transition superseded: the replan after it found nothing to do');
+          this.transition = { ...this.transition, complete: true, superseded: true };
+        }
+        break;
       case 'log': this.log[out.line.level]({ from: 'dc' }, out.line.message); break;
     }
   }

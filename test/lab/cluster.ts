@@ -201,20 +201,14 @@ ${(o.resourcesYaml ?? defaultResources)({ vip, webCommand, hosts })}`;
           '--state-dir', join(hd, 'state'), '--runtime-dir', runDir(h), '--log-file', join(hd, 'vigild.log'), '--log-level', o.logLevel ?? 'info']);
       },
       async settled() {
-        // Every node online in the DC's view, and its last transition complete. A transition that
-        // was aborted stays the last one reported (complete: false) when the replan finds nothing
-        // to do, so one that has been done (nothing pending) for a second counts as well.
-        let idle: { key: string; since: number } | undefined;
+        // Every node online in the DC's view, and its last transition complete (an aborted one
+        // whose replan found nothing to do is reported complete: superseded).
         return cluster.waitFor('the cluster to settle', async () => {
           const any = await cluster.status(hosts.find((h) => existsSync(socketPath(runDir(h))))!);
           if (!any.dc) return false;
           const s = await cluster.status(any.dc);
           const t = s.transition;
-          if (!s.isDc || !s.nodes.every((n) => n.state === 'online') || !t || t.pending > 0) { idle = undefined; return false; }
-          if (t.complete) return true;
-          const key = `${any.dc}/${t.id}`;
-          if (idle?.key !== key) idle = { key, since: monotonicMs() };
-          return monotonicMs() - idle.since >= 1000;
+          return s.isDc && s.nodes.every((n) => n.state === 'online') && t !== undefined && t.pending === 0 && t.complete;
         }, 60_000).then(() => undefined);
       },
       async startAll() {

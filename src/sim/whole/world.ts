@@ -678,6 +678,9 @@ export class World {
       case 'transition-done':
         if (this.record) this.note(n.id, `transition ${out.id} done${out.complete ? '' : ' (incomplete)'}${out.reason ? `: ${out.reason}` : ''}`);
         break;
+      case 'idle':
+        if (this.record) this.note(n.id, `nothing to do (${out.reason})`);
+        break;
       case 'log': if (this.record && out.line.level !== 'debug') this.note(n.id, `DC ${out.line.level}: ${out.line.message}`); break;
     }
   }
