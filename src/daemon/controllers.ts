@@ -86,6 +86,12 @@ export class ControllerHost {
     return fenced.length ? { fenced } : {};
   }
 
+  /** Whether this node's controller lets a DC's request run now (no start without quorate contact, nothing in maintenance...). */
+  mayRun(req: { resource: string; action: string; intervalMs: number }, now: number): { ok: true } | { ok: false; reason: string } {
+    if (!this.node) return { ok: false, reason: 'the node controller is not running yet' };
+    return CONTROLLER.mayRun(this.node.state as NodeControllerState, req, now);
+  }
+
   stopDc(): void {
     if (this.dc?.timer) clearTimeout(this.dc.timer);
     this.dc = undefined;

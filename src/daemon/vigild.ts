@@ -606,6 +606,12 @@ export class Vigild {
         }
         const refused = this.refuseWhileStopping(req);
         if (refused) throw new ApiUnavailableError(refused);
+        // The node's own judgement last (docs/controller.md): e.g. no start once it has lost its quorate contact.
+        const may = this.ctl.mayRun(req, Date.now());
+        if (!may.ok) {
+          this.log.warn({ from, resource: req.resource, action: req.action }, `execute request refused: ${may.reason}`);
+          throw new ApiUnavailableError(may.reason);
+        }
         return this.executeHere(req);
       }
       case 'leave': {

@@ -740,6 +740,13 @@ export class World {
           reply('refused');
           return;
         }
+        // ...and the node's own controller must agree (vigild.onPeer asks mayRun).
+        const may = to.ctl ? CONTROLLER.mayRun(to.ctl.state as NodeControllerState, req, this.wall(to)) : { ok: false as const, reason: 'no node controller' };
+        if (!may.ok) {
+          if (this.record) this.note(to.id, `execute ${req.action} ${req.resource} from ${n.id} refused: ${may.reason}`);
+          reply('refused');
+          return;
+        }
         this.executeHere(to, req, reply);
       },
       (r) => {
