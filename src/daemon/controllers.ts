@@ -28,12 +28,42 @@ export interface ControllerHostOptions {
   onNodeOutput: (o: NodeOutput) => void;
 }
 
-interface Driven<I, O> {
+/** A pure controller as its host drives it: inputs that arrive while it steps wait their turn. */
+export interface Queued<I, O> {
   state: unknown;
   step: (state: unknown, input: I) => { state: unknown; outputs: O[]; wakeAt: number | null };
-  timer?: NodeJS.Timeout;
   busy: boolean;
   queue: I[];
+}
+
+interface Driven<I, O> extends Queued<I, O> {
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * Queue one input and, unless a step is already running (then it is left queued for it), step
+ * through everything queued. The outputs are handled by the caller after the steps, so handling
+ * one may feed new inputs. Shared by vigild and `vigil sim --whole`, which must drive alike.
+ */
+export function stepQueued<I, O>(m: Queued<I, O>, input: I, onError: (e: unknown) => void): { outs: O[]; wakeAt: number | null } | undefined {
+  m.queue.push(input);
+  if (m.busy) return undefined;
+  m.busy = true;
+  const outs: O[] = [];
+  let wakeAt: number | null = null;
+  try {
+    while (m.queue.length > 0) {
+      const r = m.step(m.state, m.queue.shift() as I);
+      m.state = r.state;
+      outs.push(...r.outputs);
+      wakeAt = r.wakeAt;
+    }
+  } catch (e) {
+    onError(e);
+  } finally {
+    m.busy = false;
+  }
+  return { outs, wakeAt };
 }
 
 export class ControllerHost {
@@ -131,23 +161,9 @@ export class ControllerHost {
 
   private drive<I extends { now: number }, O>(m: Driven<I, O>, input: I, handle: (o: O) => void, again: (i: I) => void, current: () => Driven<I, O> | undefined): void {
     if (this.closed) return;
-    m.queue.push(input);
-    if (m.busy) return;
-    m.busy = true;
-    const outs: O[] = [];
-    let wakeAt: number | null = null;
-    try {
-      while (m.queue.length > 0) {
-        const r = m.step(m.state, m.queue.shift() as I);
-        m.state = r.state;
-        outs.push(...r.outputs);
-        wakeAt = r.wakeAt;
-      }
-    } catch (e) {
-      this.o.log.error({ err: (e as Error).stack }, 'controller step failed');
-    } finally {
-      m.busy = false;
-    }
+    const r = stepQueued(m, input, (e) => this.o.log.error({ err: (e as Error).stack }, 'controller step failed'));
+    if (!r) return;
+    const { outs, wakeAt } = r;
     if (m.timer) clearTimeout(m.timer);
     m.timer = undefined;
     if (wakeAt !== null) {

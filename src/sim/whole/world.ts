@@ -24,6 +24,7 @@ import { applyUpdate } from '../../controller/cib-state.js';
 import { parseTransitionKey } from '../../controller/records.js';
 import { schedulerView } from '../../controller/transition-graph.js';
 import { CONTROLLER } from '../../daemon/controller-binding.js';
+import { stepQueued, type Queued } from '../../daemon/controllers.js';
 import { judgeOrder } from '../../daemon/dc-orders.js';
 import { coordinationTiming, quorumView, WITNESS_NODE } from '../../daemon/engine-config.js';
 import { isMonitorFailure } from '../../executor/executor.js';
@@ -50,7 +51,7 @@ interface Active { role: 'Started' | 'Promoted'; broken: boolean }
 
 interface Ev { node: number; inc: number; kind: 'pausable' | 'hw' | 'boot' | 'global'; fn: () => void }
 
-interface Driven<I, O> { state: unknown; step: (s: unknown, i: I) => { state: unknown; outputs: O[]; wakeAt: number | null }; busy: boolean; queue: I[]; token: number; instance: number }
+interface Driven<I, O> extends Queued<I, O> { token: number; instance: number }
 
 interface OpReq {
   resource: string;
@@ -602,24 +603,12 @@ export class World {
   }
 
   private drive<I extends { now: number }, O>(n: WNode, m: Driven<I, O>, input: I, handle: (o: O) => void, current: () => Driven<I, O> | null): void {
-    m.queue.push(input);
-    if (m.busy) return;
-    m.busy = true;
-    const outs: O[] = [];
-    let wakeAt: number | null = null;
-    try {
-      while (m.queue.length > 0) {
-        const r = m.step(m.state, m.queue.shift() as I);
-        m.state = r.state;
-        outs.push(...r.outputs);
-        wakeAt = r.wakeAt;
-      }
-    } catch (e) {
+    const r = stepQueued(m, input, (e) => {
       if (e instanceof WholeViolation) throw e;
       this.fail('controller-error', `a controller step threw: ${(e as Error).stack ?? String(e)}`, n.id);
-    } finally {
-      m.busy = false;
-    }
+    });
+    if (!r) return;
+    const { outs, wakeAt } = r;
     const token = ++m.token;
     if (wakeAt !== null) {
       const delay = Math.max(0, Math.min(wakeAt - this.wall(n), 60_000));
