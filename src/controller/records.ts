@@ -83,7 +83,7 @@ export function possiblyActive(ops: OperationRecord[]): boolean {
   for (const op of ops) {
     if (op.intervalMs > 0 || op.operation === 'notify' || op.operation === 'meta-data' || op.operation === 'validate-all') continue;
     if (op.opStatus === OpStatus.Cancelled || op.opStatus === OpStatus.NotSupported) continue;
-    if (!last || rank(op) > rank(last)) last = op;
+    if (!last || historyOrder(op) > historyOrder(last)) last = op;
   }
   if (!last) return false;
   if (last.opStatus === OpStatus.Done || last.opStatus === OpStatus.Error) {
@@ -91,10 +91,6 @@ export function possiblyActive(ops: OperationRecord[]): boolean {
     if (isProbe(last.operation, last.intervalMs) && last.rc === OcfRc.NotRunning) return false;
   }
   return true;
-}
-
-function rank(op: OperationRecord): number {
-  return historyOrder(op);
 }
 
 /**
@@ -106,8 +102,8 @@ export function possiblyPromoted(ops: OperationRecord[]): boolean {
   if (!possiblyActive(ops)) return false;
   let demoted = -1;
   for (const op of ops) {
-    if (op.operation === 'demote' && op.opStatus === OpStatus.Done && op.rc === OcfRc.Success) demoted = Math.max(demoted, rank(op));
+    if (op.operation === 'demote' && op.opStatus === OpStatus.Done && op.rc === OcfRc.Success) demoted = Math.max(demoted, historyOrder(op));
   }
-  return ops.some((op) => rank(op) > demoted && (op.operation === 'promote' || (op.operation === 'monitor' && (op.rc === OcfRc.RunningPromoted || op.rc === OcfRc.FailedPromoted))));
+  return ops.some((op) => historyOrder(op) > demoted && (op.operation === 'promote' || (op.operation === 'monitor' && (op.rc === OcfRc.RunningPromoted || op.rc === OcfRc.FailedPromoted))));
 }
 

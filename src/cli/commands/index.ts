@@ -180,34 +180,32 @@ function simCommand(program: Command): void {
     .action(async (o: SimOptions) => (await simImpl()).sim(o));
 }
 
-function simulateCommand(program: Command): void {
-  program
-    .command('simulate')
-    .description('show where every resource would run and which actions the cluster would take')
+/** What simulate and explain read and the events they can inject: the same "what if" for both. */
+function scenarioOptions(cmd: Command): Command {
+  return cmd
     .option('--cib <file>', 'Pacemaker CIB XML (configuration and status)')
     .option('--config <file>', 'vigil.yaml (alone: all nodes online, nothing running; with --cib: the CIB supplies the status)')
-    .option('--json', 'print the canonical pcmk-sched-result/1 JSON object')
     .option('--now <time>', "evaluation time: epoch seconds or ISO 8601 (default: the CIB's execution-date, else now)")
     .option('--node-down <node>', 'inject: node left cleanly', collectList, [])
     .option('--node-up <node>', 'inject: node joined', collectList, [])
     .option('--node-fail <node>', 'inject: node lost unexpectedly (needs fencing)', collectList, [])
-    .option('--op-fail <spec>', 'inject an operation result: RSC_OP_INTERVALMS@NODE=RC (e.g. web_monitor_10000@n1=7)', collectList, [])
+    .option('--op-fail <spec>', 'inject an operation result: RSC_OP_INTERVALMS@NODE=RC (e.g. web_monitor_10000@n1=7)', collectList, []);
+}
+
+function simulateCommand(program: Command): void {
+  scenarioOptions(program
+    .command('simulate')
+    .description('show where every resource would run and which actions the cluster would take'))
+    .option('--json', 'print the canonical pcmk-sched-result/1 JSON object')
     .option('-q, --quiet', 'do not print loader warnings')
     .action(async (o: SimulateOpts) => (await simulateImpl()).simulate(o));
 }
 
 function explainCommand(program: Command): void {
-  program
+  scenarioOptions(program
     .command('explain')
     .description('explain in plain words why a resource runs (or does not run) where it does')
-    .argument('<resource>', 'resource id (primitive, group, clone, or a clone instance such as web:1)')
-    .option('--cib <file>', 'Pacemaker CIB XML (configuration and status)')
-    .option('--config <file>', 'vigil.yaml (alone: all nodes online, nothing running; with --cib: the CIB supplies the status)')
-    .option('--now <time>', "evaluation time: epoch seconds or ISO 8601 (default: the CIB's execution-date, else now)")
-    .option('--node-down <node>', 'inject: node left cleanly', collectList, [])
-    .option('--node-up <node>', 'inject: node joined', collectList, [])
-    .option('--node-fail <node>', 'inject: node lost unexpectedly', collectList, [])
-    .option('--op-fail <spec>', 'inject an operation result: RSC_OP_INTERVALMS@NODE=RC', collectList, [])
+    .argument('<resource>', 'resource id (primitive, group, clone, or a clone instance such as web:1)'))
     .action(async (resource: string, o: ExplainOpts) => (await explainImpl()).explain(resource, o));
 }
 
