@@ -3,7 +3,7 @@ export { applyUpdate, applyUpdates, failCountName, lastFailureName, recordResult
 export { isFailure, possiblyActive, transitionKey, parseTransitionKey, recordId, lastFailureId } from './records.js';
 export { createDc, dcStep, stepDc, type DcState, type UnsafeNode } from './dc.js';
 export { schedulerView, WATCHDOG_DEVICE, type GraphAction, type Transition as RunningTransition } from './transition-graph.js';
-export { createNodeController, fencedByRace, mayRun, nodeStep, stepNode, type FenceRace, type NodeControllerState } from './node.js';
+export { createNodeController, fencedByRace, mayRun, nodeStep, stepNode, twoNodePeerOf, type FenceRace, type NodeControllerState } from './node.js';
 export { fenceLevels } from './fence-devices.js';
 export { checkFenceConfirm, type FenceConfirmCheck } from './fence-confirm.js';
 export { stonithEnabled } from './options.js';

@@ -330,12 +330,13 @@ function evaluate(st: Step): void {
 // ---------------------------------------------------------------------------------------------
 // The two-node fence race
 
-/** The peer to race, when this node is one of exactly two voters with two_node on. */
-function twoNodePeer(s: NodeControllerState): string | null {
-  const q = s.opts.quorum;
-  if (!q?.twoNode || q.voters.length !== 2 || !q.voters.includes(s.opts.self)) return null;
-  return q.voters.find((v) => v !== s.opts.self) ?? null;
+/** The peer, when `self` is one of exactly two voters with two_node on (a witness is a third voter). */
+export function twoNodePeerOf(quorum: NodeOptions['quorum'], self: string): string | null {
+  if (!quorum?.twoNode || quorum.voters.length !== 2 || !quorum.voters.includes(self)) return null;
+  return quorum.voters.find((v) => v !== self) ?? null;
 }
+
+const twoNodePeer = (s: NodeControllerState): string | null => twoNodePeerOf(s.opts.quorum, s.opts.self);
 
 function onMembership(s: NodeControllerState, members: string[], left: string[], restarted: string[]): void {
   s.members = members.slice();

@@ -14,7 +14,7 @@ import type { DcInput, DcOutput, DcState, FenceConfirmCheck, NodeControllerState
 
 export type { ActionResult, DcOutput, ExecuteRequest, FenceRequest, NodeOutput, DcInput, NodeInput } from '../controller/index.js';
 /** Whether the CIB asks for fencing (stonith-enabled): `vigil status` shows lost nodes as unclean then. */
-export { stonithEnabled } from '../controller/index.js';
+export { stonithEnabled, twoNodePeerOf } from '../controller/index.js';
 
 export interface ControllerHostOptions {
   self: string;

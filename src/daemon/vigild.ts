@@ -34,7 +34,7 @@ import { loadAuthkeyFile } from '../transport/index.js';
 import { configPlan, findResource, nodeAdmin, resourceBan, resourceClear, resourceMove, resourceTargetRole } from './admin.js';
 import { Engine } from './engine.js';
 import { quorumView } from './engine-config.js';
-import { ControllerHost, stonithEnabled, type ActionResult, type DcOutput, type ExecuteRequest, type FenceRequest, type NodeOutput } from './controllers.js';
+import { ControllerHost, stonithEnabled, twoNodePeerOf, type ActionResult, type DcOutput, type ExecuteRequest, type FenceRequest, type NodeOutput } from './controllers.js';
 import { judgeOrder } from './dc-orders.js';
 import { HardwareWatchdog } from './hw-watchdog.js';
 import { PeerChannel } from './peer.js';
@@ -448,11 +448,9 @@ export class Vigild {
     return allowed ? null : `${this.node} is shutting down: ${req.action} of ${req.resource} refused`;
   }
 
-  /** The peer in a two-node cluster (two_node, exactly two nodes, no witness), else null. */
+  /** The peer in a two-node cluster (two_node, exactly two voters, no witness), else null. */
   private twoNodePeer(): string | null {
-    const q = this.settings.quorum;
-    if (!q.twoNode || q.witness || this.settings.nodes.length !== 2) return null;
-    return this.settings.nodes.find((n) => n.name !== this.node)?.name ?? null;
+    return twoNodePeerOf(quorumView(this.settings), this.node);
   }
 
   /** Run a request on this node. A recurring one starts a monitor and returns null (results follow). */
