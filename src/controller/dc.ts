@@ -170,7 +170,7 @@ export function dcStep(state: DcState, input: DcInput): StepResult<DcState, DcOu
       onResult(st, input.node, input.result);
       break;
     case 'action-undeliverable':
-      onUndeliverable(st, input.node, input.userData);
+      onUndeliverable(st, input.node, input.userData, input.maybeRan);
       break;
     case 'fence-result':
       onFenceResult(st, input.node, input.key, input.ok, input.reason);
@@ -426,11 +426,24 @@ function onResult(st: Step, node: string, r: ActionResult): void {
   st.markDirty(`late result of ${r.action} ${r.resource} on ${node}${parsed ? ` (transition ${parsed.transition})` : ''}`);
 }
 
-function onUndeliverable(st: Step, node: string, key: string): void {
-  const a = st.s.transition?.actions.find((x) => x.key === key && x.state === 'in-flight');
+function onUndeliverable(st: Step, node: string, key: string, maybeRan: boolean): void {
+  const s = st.s;
+  const a = s.transition?.actions.find((x) => x.key === key && x.state === 'in-flight');
   if (!a) return;
   a.state = 'lost';
   st.markDirty(`could not reach ${node}`);
+  // A lost node is handled by the membership (fenced, or probed when it is back).
+  if (!memberNodes(s).has(node) || s.unsafe.has(node)) return;
+  if (a.task === 'probe' && maybeRan) {
+    // Probing again could loop while the node stays unreachable: a probe without an answer is a
+    // probe that timed out, as at its deadline (the resource may be active there).
+    noResult(st, a, 'no answer from the node');
+  } else if (a.task === 'probe' || maybeRan) {
+    // A refused probe is still needed. An operation without an answer may have run (the
+    // connection broke after the request arrived): what is recorded for the node may be wrong, so
+    // it is probed before anything is placed; its executor runs the probe after the operation.
+    s.reprobe.add(node);
+  }
 }
 
 function onFenceResult(st: Step, node: string, key: string, ok: boolean, reason?: string): void {
@@ -468,6 +481,15 @@ function nodeFenced(st: Step, node: string, how: string): void {
   st.markDirty(`${node} ${how}`);
 }
 
+/** No result will come: record a timeout, as Pacemaker does when its action timer pops. */
+function noResult(st: Step, a: GraphAction, why: string): void {
+  if (a.node && a.resource) {
+    const action = a.task === 'probe' ? 'monitor' : a.task;
+    recordResult(st, a.node, { callId: 0, resource: a.resource, action, intervalMs: 0, rc: OcfRc.Error, opStatus: OpStatus.Timeout, exitReason: why, userData: a.key, finishedAt: st.now }, true);
+  }
+  st.markDirty(`${a.task} of ${a.resource ?? ''} on ${a.node ?? ''} timed out`);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Time: timeouts, the watchdog wait, failure-timeout rechecks, forgotten proposals
 
@@ -494,13 +516,8 @@ function housekeeping(st: Step): void {
       }
       continue;
     }
-    // No result in time: record a timeout, as Pacemaker does when its action timer pops.
     a.state = 'failed';
-    if (a.node && a.resource) {
-      const action = a.task === 'probe' ? 'monitor' : a.task;
-      recordResult(st, a.node, { callId: 0, resource: a.resource, action, intervalMs: 0, rc: OcfRc.Error, opStatus: OpStatus.Timeout, exitReason: 'no result before the timeout', userData: a.key, finishedAt: now }, true);
-    }
-    st.markDirty(`${a.task} of ${a.resource ?? ''} on ${a.node ?? ''} timed out`);
+    noResult(st, a, 'no result before the timeout');
   }
   // Only a quorate DC may decide that a node is gone.
   if (s.haveQuorum) watchdogFencing(st);

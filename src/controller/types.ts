@@ -134,8 +134,12 @@ export type DcInput =
   | { type: 'quorum'; now: number; haveQuorum: boolean }
   /** A result of an operation on `node` (requested by this DC, an earlier DC, or a local probe). */
   | { type: 'action-result'; now: number; node: NodeName; result: ActionResult }
-  /** The daemon could not deliver an execute request (node unreachable). */
-  | { type: 'action-undeliverable'; now: number; node: NodeName; userData: string }
+  /**
+   * An execute request got no result: refused by the node (`maybeRan: false`: nothing ran), or
+   * no answer came back (`maybeRan: true`: the connection broke or timed out after the request
+   * may have arrived, so the operation may have run or still be running).
+   */
+  | { type: 'action-undeliverable'; now: number; node: NodeName; userData: string; maybeRan: boolean }
   | { type: 'fence-result'; now: number; node: NodeName; key: string; ok: boolean; reason?: string }
   /** The operator confirms that the node is down (manual fencing). */
   | { type: 'fence-confirmed'; now: number; node: NodeName };

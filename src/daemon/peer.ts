@@ -40,6 +40,15 @@ export class PeerError extends Error {
     this.name = 'PeerError';
   }
 
+  /**
+   * The node answered that it would not act on the request (`unavailable`: not now, not from this
+   * sender), or it reached a different node: nothing was done. Any other failure — no answer, a
+   * broken connection, a failure while acting — leaves open whether the request took effect.
+   */
+  get refused(): boolean {
+    return this.remoteCode === 'unavailable' || this.remoteCode === 'wrong-node';
+  }
+
   /** The API error code a forwarded request keeps (an input error on the DC is one here too). */
   get code(): string {
     return this.remoteCode === 'input' || this.remoteCode === 'unavailable' ? this.remoteCode : 'failed';
@@ -121,8 +130,9 @@ export class PeerChannel {
           else reject(new PeerError(parsed.error ?? 'failed', parsed.code ?? 'failed'));
         });
       });
-      req.on('timeout', () => req.destroy(new PeerError(`${method} to ${address}: no answer within ${timeoutMs} ms`)));
-      req.on('error', (e) => reject(e instanceof PeerError ? e : new PeerError(`${method} to ${address}: ${e.message}`)));
+      const late = (): PeerError => new PeerError(`${method} to ${address}: no answer within ${timeoutMs} ms`);
+      req.on('timeout', () => req.destroy(late()));
+      req.on('error', (e) => reject(e instanceof PeerError ? e : e.name === 'AbortError' ? late() : new PeerError(`${method} to ${address}: ${e.message}`)));
       req.end(text);
     });
   }

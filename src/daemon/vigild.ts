@@ -37,7 +37,7 @@ import { quorumView } from './engine-config.js';
 import { ControllerHost, stonithEnabled, twoNodePeerOf, type ActionResult, type DcOutput, type ExecuteRequest, type FenceRequest, type NodeOutput } from './controllers.js';
 import { judgeOrder } from './dc-orders.js';
 import { HardwareWatchdog } from './hw-watchdog.js';
-import { PeerChannel } from './peer.js';
+import { PeerChannel, PeerError } from './peer.js';
 
 export interface VigildOptions {
   loaded: LoadedClusterConfig;
@@ -410,7 +410,7 @@ export class Vigild {
       const refused = this.refuseWhileStopping(req);
       if (refused) {
         this.log.warn({ resource: req.resource, action: req.action }, refused);
-        setTimeout(() => this.ctl.dcInput({ type: 'action-undeliverable', now: Date.now(), node: req.node, userData: req.userData }), 500);
+        setTimeout(() => this.ctl.dcInput({ type: 'action-undeliverable', now: Date.now(), node: req.node, userData: req.userData, maybeRan: false }), 500);
         return;
       }
       const r = await this.executeHere(req);
@@ -428,12 +428,14 @@ export class Vigild {
       const r = await this.peer.call<ActionResult | null>(req.node, 'execute', body, req.timeoutMs + 15_000);
       if (r) this.ctl.dcInput({ type: 'action-result', now: Date.now(), node: req.node, result: r });
     } catch (e) {
-      // Refused (another incarnation, not its DC, a stale term, shutting down: it did not run) or
-      // no answer: either way no result is recorded, and the DC plans again from what the CIB says.
-      this.log.warn({ node: req.node, resource: req.resource, action: req.action, err: (e as Error).message }, 'execute request undeliverable');
+      // Refused (another incarnation, not its DC, a stale term, shutting down: it did not run), or
+      // no answer (the connection broke or timed out: it may have run). No result is recorded; the
+      // DC plans again, and probes the node first where the operation may have run.
+      const maybeRan = !(e instanceof PeerError && e.refused);
+      this.log.warn({ node: req.node, resource: req.resource, action: req.action, maybeRan, err: (e as Error).message }, 'execute request undeliverable');
       // Reported after a pause: a node that refuses connections is usually going away, and an
       // immediate report would have the DC replan and resend in a tight loop until it is gone.
-      setTimeout(() => this.ctl.dcInput({ type: 'action-undeliverable', now: Date.now(), node: req.node, userData: req.userData }), 500);
+      setTimeout(() => this.ctl.dcInput({ type: 'action-undeliverable', now: Date.now(), node: req.node, userData: req.userData, maybeRan }), 500);
     }
   }
 
@@ -594,7 +596,7 @@ export class Vigild {
         const mine = this.engine.status().incarnation;
         if (toIncarnation !== undefined && toIncarnation !== mine) {
           this.log.warn({ from, resource: req.resource, action: req.action, toIncarnation, incarnation: mine }, 'execute request for an earlier incarnation of this node refused');
-          throw new Error(`request for incarnation ${toIncarnation} of ${this.node}, which is now ${mine}`);
+          throw new ApiUnavailableError(`request for incarnation ${toIncarnation} of ${this.node}, which is now ${mine}`);
         }
         // Only from the DC this node follows, in its term (dc-orders.ts).
         const order = judgeOrder({ from, dcTerm, dc: this.engine.dc, term: this.engine.term });

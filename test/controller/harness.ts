@@ -32,6 +32,8 @@ export interface ClusterOptions {
   fenceDuration?: number;
   /** The node refuses this request (vigild: not from its DC, a stale term, shutting down): nothing runs, undeliverable 500 ms later. */
   refuse?: (req: ExecuteRequest) => boolean;
+  /** The request runs but its answer is lost (vigild: the connection broke, no answer in time): undeliverable, outcome unknown. */
+  loseAnswer?: (req: ExecuteRequest) => boolean;
 }
 
 /** A resource instance actually active somewhere, per node. */
@@ -86,7 +88,7 @@ export class MiniCluster {
       this.dispatched.push({ at: this.now, req });
       if (this.o.refuse?.(req)) {
         const at = this.now + 500;
-        this.queue.push({ at, input: { type: 'action-undeliverable', now: at, node: req.node, userData: req.userData } });
+        this.queue.push({ at, input: { type: 'action-undeliverable', now: at, node: req.node, userData: req.userData, maybeRan: false } });
         return;
       }
       if (req.intervalMs > 0) return; // recurring monitors report only on change (tests inject failures)
@@ -130,6 +132,10 @@ export class MiniCluster {
       here.set(req.resource, 'Started'); // a failed start may leave it half running
     }
     this.completed.push({ at, req, rc });
+    if (this.o.loseAnswer?.(req)) {
+      this.input({ type: 'action-undeliverable', now: at, node: req.node, userData: req.userData, maybeRan: true });
+      return;
+    }
     this.input({ type: 'action-result', now: at, node: req.node, result: { callId: this.nextCallId(req.node), resource: req.resource, action: req.action, intervalMs: req.intervalMs, rc, opStatus: OpStatus.Done, userData: req.userData, finishedAt: at, startedAt: at - 100, durationMs: 100 } });
   }
 

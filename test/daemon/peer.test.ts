@@ -70,3 +70,22 @@ test('peer channel: authenticated calls between nodes; forged, replayed, misaddr
   // Nobody listening: an error, not a hang.
   await assert.rejects(a.call('b', 'execute', {}, 2000), PeerError);
 });
+
+test('peer channel: a refusal says nothing was done; a failure while acting or a broken connection leaves it open', async () => {
+  const a = new PeerChannel('a', 'lab', keys, [{ node: 'b', addresses: ['127.0.0.1'], port: PORT + 2 }], log);
+  const b = new PeerChannel('b', 'lab', keys, [{ node: 'a', addresses: ['127.0.0.1'], port: PORT + 2 }], log);
+  await b.listen(['127.0.0.1'], PORT + 2, async (_from, method) => {
+    if (method === 'refuse') throw Object.assign(new Error('not my DC'), { code: 'unavailable' });
+    if (method === 'crash') throw new Error('the executor failed');
+    await new Promise((r) => setTimeout(r, 2000));
+    return null;
+  });
+  try {
+    await assert.rejects(a.call('b', 'refuse', {}), (e: PeerError) => e.refused);
+    await assert.rejects(a.call('b', 'crash', {}), (e: PeerError) => !e.refused);
+    await assert.rejects(a.call('b', 'slow', {}, 200), (e: PeerError) => !e.refused && /no answer/.test(e.message));
+  } finally {
+    await b.close();
+  }
+  await assert.rejects(a.call('b', 'refuse', {}), (e: PeerError) => !e.refused, 'nothing listening: no answer either');
+});

@@ -716,9 +716,10 @@ export class World {
     const to = this.byId.get(req.node);
     if (!to) return;
     const dcTerm = n.raft?.term;
-    const undeliverable = (): void => {
-      this.note(n.id, `execute request ${req.action} ${req.resource} to ${req.node} undeliverable`);
-      this.dcInput(n, { type: 'action-undeliverable', now: this.wall(n), node: req.node, userData: req.userData });
+    // As vigild: a refusal means nothing ran; no answer leaves it open.
+    const undeliverable = (maybeRan: boolean) => (): void => {
+      this.note(n.id, `execute request ${req.action} ${req.resource} to ${req.node} ${maybeRan ? 'got no answer' : 'refused'}`);
+      this.dcInput(n, { type: 'action-undeliverable', now: this.wall(n), node: req.node, userData: req.userData, maybeRan });
     };
     this.rpc<ActionResult | null | 'refused'>(n, to, req.timeoutMs + 15_000,
       (reply) => {
@@ -740,10 +741,10 @@ export class World {
       },
       (r) => {
         // vigild reports a refusal as undeliverable after half a second (no tight resend loop).
-        if (r === 'refused') this.at(this.t + 500 / n.rate, n, 'pausable', undeliverable);
+        if (r === 'refused') this.at(this.t + 500 / n.rate, n, 'pausable', undeliverable(false));
         else if (r) this.dcInput(n, { type: 'action-result', now: this.wall(n), node: req.node, result: r });
       },
-      undeliverable);
+      undeliverable(true));
   }
 
   /** vigild.reportToDc: to whichever node is DC now. */
