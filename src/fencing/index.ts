@@ -1,3 +1,3 @@
 export * from './agent.js';
-export { labAgent, parseFenceInput, LAB_AGENT_METADATA } from './lab-agent.js';
+export { labAgent, parseFenceInput, labAgentMetadata } from './lab-agent.js';
 export * from './device.js';

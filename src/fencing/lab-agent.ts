@@ -29,7 +29,6 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { processAlive, procPids, readProcStat } from '../executor/process.js';
-import { renderMetadata } from '../agents/metadata.js';
 
 const run = promisify(execFile);
 
@@ -209,8 +208,8 @@ const fencedMark = (p: LabFenceParams): string => join(p.pidDir!, p.host!, 'fenc
  * host's state stays as it was), take its links down, mark it fenced.
  */
 export async function powerOff(p: LabFenceParams, o: { keepVolatile?: boolean; thenOn?: boolean } = {}): Promise<number> {
-  const roots = await recordedPids(p.pidDir!, p.host!);
-  if (p.netns) roots.push(...(await netnsPids(p.netns)));
+  const [recorded, inNetns] = await Promise.all([recordedPids(p.pidDir!, p.host!), p.netns ? netnsPids(p.netns) : []]);
+  const roots = [...recorded, ...inNetns];
   const keep = protectedPids();
   const victims = [...withDescendants(roots)].filter((pid) => !keep.has(pid));
   for (const pid of victims) { try { process.kill(pid, 'SIGSTOP'); } catch { /* gone */ } }
@@ -218,7 +217,8 @@ export async function powerOff(p: LabFenceParams, o: { keepVolatile?: boolean; t
   const all = [...withDescendants(victims)].filter((pid) => !keep.has(pid));
   for (const pid of all) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
   const until = Date.now() + 5000;
-  while (all.some((pid) => processAlive(pid)) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  // A SIGKILLed process is gone within milliseconds; the fence (and the failover) waits for it.
+  while (all.some((pid) => processAlive(pid)) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
   const left = all.filter((pid) => processAlive(pid)).length;
   // Only once nothing of the host runs: a live agent could add an address back.
   if (!o.keepVolatile) await rm(volatileDir(p.pidDir!, p.host!), { recursive: true, force: true });
@@ -248,19 +248,26 @@ export async function powerStatus(p: LabFenceParams): Promise<'on' | 'off'> {
   return fenced ? 'off' : 'on';
 }
 
-export const LAB_AGENT_METADATA = renderMetadata({
-  name: 'fence_vigil_lab', version: '1.0',
-  shortdesc: 'Fence agent for hosts of a Vigil namespace lab',
-  longdesc: 'Powers a lab host off by killing every process recorded for it (and everything in its network namespace), removing the addresses that are not part of its base configuration, emptying its volatile directory and taking its links down.',
-  parameters: [
-    { name: 'port', required: false, unique: false, reloadable: false, type: 'string', shortdesc: 'Host to act on' },
-    { name: 'plug', required: false, unique: false, reloadable: false, type: 'string', shortdesc: 'Host to act on (alias of port)' },
-    { name: 'pid_dir', required: true, unique: false, reloadable: false, type: 'string', shortdesc: 'Directory with <host>/*.pid files' },
-    { name: 'netns', required: false, unique: false, reloadable: false, type: 'string', shortdesc: 'Network namespace of the host ({plug} is replaced)' },
-    { name: 'link_down', required: false, unique: false, reloadable: false, type: 'boolean', shortdesc: 'Take the host links down on off' },
-  ],
-  actions: ['on', 'off', 'reboot', 'status', 'monitor', 'list', 'metadata', 'validate-all'].map((name) => ({ name, timeoutMs: 20_000 })),
-});
+/**
+ * The agent's meta-data. Loaded only when asked for: the XML library takes about 55 ms to load,
+ * and every fence waits for the agent process to start.
+ */
+export async function labAgentMetadata(): Promise<string> {
+  const { renderMetadata } = await import('../agents/metadata.js');
+  return renderMetadata({
+    name: 'fence_vigil_lab', version: '1.0',
+    shortdesc: 'Fence agent for hosts of a Vigil namespace lab',
+    longdesc: 'Powers a lab host off by killing every process recorded for it (and everything in its network namespace), removing the addresses that are not part of its base configuration, emptying its volatile directory and taking its links down.',
+    parameters: [
+      { name: 'port', required: false, unique: false, reloadable: false, type: 'string', shortdesc: 'Host to act on' },
+      { name: 'plug', required: false, unique: false, reloadable: false, type: 'string', shortdesc: 'Host to act on (alias of port)' },
+      { name: 'pid_dir', required: true, unique: false, reloadable: false, type: 'string', shortdesc: 'Directory with <host>/*.pid files' },
+      { name: 'netns', required: false, unique: false, reloadable: false, type: 'string', shortdesc: 'Network namespace of the host ({plug} is replaced)' },
+      { name: 'link_down', required: false, unique: false, reloadable: false, type: 'boolean', shortdesc: 'Take the host links down on off' },
+    ],
+    actions: ['on', 'off', 'reboot', 'status', 'monitor', 'list', 'metadata', 'validate-all'].map((name) => ({ name, timeoutMs: 20_000 })),
+  });
+}
 
 export interface AgentAnswer { code: number; stdout: string; stderr: string }
 
@@ -268,7 +275,7 @@ export interface AgentAnswer { code: number; stdout: string; stderr: string }
 export async function labAgent(input: Record<string, string>): Promise<AgentAnswer> {
   const p = labParams(input);
   const fail = (msg: string): AgentAnswer => ({ code: 1, stdout: '', stderr: `fence_vigil_lab: ${msg}\n` });
-  if (p.action === 'metadata') return { code: 0, stdout: LAB_AGENT_METADATA, stderr: '' };
+  if (p.action === 'metadata') return { code: 0, stdout: await labAgentMetadata(), stderr: '' };
   if (!p.pidDir) return fail('pid_dir is required');
   if (!(await stat(p.pidDir).then((s) => s.isDirectory(), () => false))) return fail(`pid_dir ${p.pidDir} is not a directory`);
   if (p.action === 'monitor') return { code: 0, stdout: '', stderr: '' };
