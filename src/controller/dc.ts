@@ -8,7 +8,7 @@
  * until then nothing that may still run there is started or promoted anywhere else.
  */
 import type { CibUpdate } from '../coordination/cib-update.js';
-import { OcfRc, OpStatus, type Cib, type OperationRecord, type Role } from '../model/cluster.js';
+import { OcfRc, OpStatus, type Attributes, type Cib, type OperationRecord, type Role } from '../model/cluster.js';
 import { INFINITY } from '../model/score.js';
 import { schedule, type SchedulerResult } from '../scheduler/index.js';
 import { applyUpdate } from './cib-state.js';
@@ -18,7 +18,7 @@ import { checkFenceConfirm } from './fence-confirm.js';
 import { propMs, stonithEnabled, watchdogTimeoutOf } from './options.js';
 import { isFailure, isProbe, parseTransitionKey, possiblyActive, possiblyPromoted, transitionKey } from './records.js';
 import {
-  baseId, buildRequest, managed, monitorTargetRc, orphanInfo, primitives, recurringMonitors, truthy, type PrimitiveInfo,
+  baseId, buildRequest, managed, monitorTargetRc, orphanInfo, primitives, recurringMonitors, truthy, withStartParams, type PrimitiveInfo,
 } from './resources.js';
 import {
   graphFromSchedule, memberNodes, nodeInMaintenance, probeActions, schedulerView, type GraphAction, type Transition,
@@ -347,14 +347,19 @@ function toRecord(node: string, r: ActionResult, now: number): OperationRecord {
  * newest executor result on the node, so any later executor result supersedes it — the
  * executor's next call may well carry the id "newest + 1" (vigil sim --whole seed 10).
  */
-function recordResult(st: Step, node: string, r: ActionResult, synthetic = false): boolean {
+function recordResult(st: Step, node: string, r: ActionResult, synthetic = false, sentParams?: Attributes): boolean {
   const s = st.s;
   const rec = synthetic
     ? { ...toRecord(node, { ...r, callId: Math.max(0, newestReal(s, node)?.callId ?? 0) }, st.now), synthetic: true }
     : toRecord(node, { ...r, callId: rebasedCallId(s, node, r) }, st.now);
   const info = primitives(s.cib.config).get(baseId(r.resource));
-  // Starts (and probes) remember the agent and parameters, so an orphan can still be stopped.
-  const remember = info && r.intervalMs === 0 && (r.action === 'start' || r.action === 'monitor') ? { agent: info.primitive.agent, params: { ...info.primitive.params } } : {};
+  // A start remembers the agent and the parameters it ran with: an orphan can still be stopped,
+  // a stop uses them, and the scheduler restarts it where they differ from the configuration. A
+  // probe tells only that it runs, not with what: it records the configured parameters where
+  // nothing is recorded yet, and leaves what a start recorded.
+  const recorded = s.cib.status.nodes.find((n) => n.name === node)?.history.find((h) => h.rsc === r.resource)?.params;
+  const params = r.action === 'start' ? sentParams ?? info?.primitive.params : recorded === undefined ? info?.primitive.params : undefined;
+  const remember = info && r.intervalMs === 0 && (r.action === 'start' || r.action === 'monitor') ? { agent: info.primitive.agent, ...(params ? { params: { ...params } } : {}) } : {};
   st.propose({ kind: 'operation-result', node, rsc: r.resource, record: rec, ...remember });
   const failed = isFailure(rec);
   if (!failed) return true;
@@ -376,7 +381,7 @@ function onResult(st: Step, node: string, r: ActionResult): void {
   const key = r.userData;
   const a = key && t ? t.actions.find((x) => x.key === key && x.state === 'in-flight' && x.node === node && r.intervalMs === 0) : undefined;
   if (a && t) {
-    const ok = recordResult(st, node, r);
+    const ok = recordResult(st, node, r, false, a.params);
     if (!ok) {
       a.state = 'failed';
       st.markDirty(`${r.action} of ${r.resource} on ${node} returned rc=${r.rc}`);
@@ -747,7 +752,8 @@ function dispatchOperation(st: Step, a: GraphAction, t: Transition, prims: Reado
     recordResult(st, a.node, { callId: 0, resource: a.resource, action, intervalMs: 0, rc, opStatus: OpStatus.Done, userData: a.key, finishedAt: st.now }, true);
     return true;
   }
-  const req: ExecuteRequest = buildRequest(s.cib.config, info, a.node, a.resource, action, 0, a.key, target);
+  const req: ExecuteRequest = buildRequest(s.cib.config, a.task === 'stop' ? withStartParams(s, a.node, a.resource, info) : info, a.node, a.resource, action, 0, a.key, target);
+  a.params = req.params;
   if (req.cancelRecurring) s.monitors.set(`${a.node}/${a.resource}`, []);
   a.state = 'in-flight';
   a.deadline = st.now + req.timeoutMs + s.opts.resultGraceMs;

@@ -27,7 +27,7 @@ import { OcfRc, OpStatus, type Cib, type Role } from '../model/cluster.js';
 import { fenceLevels } from './fence-devices.js';
 import { propMs, stonithEnabled, watchdogTimeoutOf } from './options.js';
 import { possiblyActive } from './records.js';
-import { baseId, buildRequest, managed, orphanInfo, primitives, truthy, type PrimitiveInfo } from './resources.js';
+import { baseId, buildRequest, managed, orphanInfo, primitives, truthy, withStartParams, type PrimitiveInfo } from './resources.js';
 import type { ActionResult, NodeInput, NodeOptions, NodeOutput, StepResult } from './types.js';
 
 export type LocalRole = Role;
@@ -451,7 +451,7 @@ function runPolicy(st: Step, managedActive: Array<[string, LocalRole]>): void {
     const key = `ls${++s.seq}:0:${OcfRc.Success}:${s.opts.self}`;
     s.busy.set(id, { key, action });
     st.log('info', `no quorum: ${action} ${id}`);
-    st.out.push({ type: 'execute', request: buildRequest(s.cib.config, info, s.opts.self, id, action, 0, key, OcfRc.Success) });
+    st.out.push({ type: 'execute', request: buildRequest(s.cib.config, action === 'stop' ? withStartParams(s, s.opts.self, id, info) : info, s.opts.self, id, action, 0, key, OcfRc.Success) });
   }
 }
 

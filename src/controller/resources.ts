@@ -133,6 +133,15 @@ export function monitorTargetRc(role: Role): number {
   return role === 'Promoted' ? OcfRc.RunningPromoted : OcfRc.Success;
 }
 
+/**
+ * For a stop: the parameters it was started with where they are recorded (its configuration may
+ * have changed since — a virtual IP given a new address must still lose the old one).
+ */
+export function withStartParams(s: { cib: Cib }, node: string, resource: string, info: PrimitiveInfo): PrimitiveInfo {
+  const params = s.cib.status.nodes.find((n) => n.name === node)?.history.find((x) => x.rsc === resource)?.params;
+  return params ? { ...info, primitive: { ...info.primitive, params } } : info;
+}
+
 /** A resource no longer configured, described by what its history remembers (agent, parameters). */
 export function orphanInfo(s: { cib: Cib }, node: string, resource: string): PrimitiveInfo | undefined {
   const h = s.cib.status.nodes.find((n) => n.name === node)?.history.find((x) => x.rsc === resource);

@@ -2,7 +2,7 @@
  * Transitions as the DC runs them: a graph of actions with their inputs, built from the
  * scheduler's actions and edges (or a probe phase), and the CIB the scheduler is shown.
  */
-import { OcfRc, type Cib } from '../model/cluster.js';
+import { OcfRc, type Attributes, type Cib } from '../model/cluster.js';
 import type { SchedulerResult } from '../scheduler/index.js';
 import type { DcState } from './dc.js';
 import { stonithEnabled, watchdogTimeoutOf } from './options.js';
@@ -32,6 +32,8 @@ export interface GraphAction {
   held?: string;
   fenceType?: 'reboot' | 'off';
   reason?: string;
+  /** Instance parameters it was sent with (a start's are recorded: see changedParams). */
+  params?: Attributes;
 }
 
 export interface Transition {

@@ -83,6 +83,8 @@ export class Vigild {
   private transition: DaemonStatus['transition'];
   /** Resources active here (start/promote succeeded, or a probe found them): their stop requests. */
   private readonly active = new Map<string, OperationRequest>();
+  /** The parameters each resource was last started with here (its configuration may change since). */
+  private readonly startedWith = new Map<string, Record<string, string>>();
   private readonly monitorsFor = new Map<string, string>();
   private joinedOnce = false;
   /** Nodes that said goodbye (vigil stop): their silence is a clean leave, not a loss. */
@@ -459,6 +461,7 @@ export class Vigild {
   private async executeHere(req: ExecuteRequest): Promise<ActionResult | null> {
     if (req.cancelRecurring) this.executor.cancelMonitor(req.resource);
     if (req.agent.class === 'stonith') return this.fenceDeviceOperation(req);
+    if (req.action === 'start') this.startedWith.set(req.resource, req.params);
     const opReq: OperationRequest = {
       resource: req.resource, agent: req.agent, action: req.action, params: req.params, meta: req.meta,
       timeoutMs: req.timeoutMs, intervalMs: req.intervalMs, userData: req.userData,
@@ -522,8 +525,9 @@ export class Vigild {
     return f?.self.kind === 'primitive' ? f.self : undefined;
   }
 
+  /** For the stop at shutdown or self-fencing: what it was started with here, else its configuration. */
   private paramsOf(resource: string): Record<string, string> {
-    return { ...(this.primitiveOf(resource)?.params ?? {}) };
+    return { ...(this.startedWith.get(resource) ?? this.primitiveOf(resource)?.params ?? {}) };
   }
 
   private stopTimeout(resource: string): number {

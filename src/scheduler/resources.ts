@@ -42,7 +42,7 @@ function newRsc(id: string, baseId: string, variant: SchedRsc['variant'], meta: 
     targetRole: parseRole(meta['target-role']),
     managed, blocked: false, failureIgnored: false, orphan: false,
     promotable: false, unique: false, cloneMax: 0, cloneNodeMax: 1, cloneMin: 0, promotedMax: 1, promotedNodeMax: 1, interleave: false, ordered: false,
-    runningOn: [], role: 'Stopped', roleOn: new Map(), failed: false, failedOn: new Set(), onFail: 'none', knownOn: new Set(),
+    runningOn: [], role: 'Stopped', roleOn: new Map(), failed: false, failedOn: new Set(), changedOn: new Map(), onFail: 'none', knownOn: new Set(),
     allowed: null, contributions: [], provisional: true, allocating: false, merging: false, allocatedTo: null, nextRole: 'Unknown', nodeCount: new Map(), inheritedColocations: false,
     promotionPriority: 0, sortIndex: 0, withPrimaries: [], withDependents: [], locations: [], notes: [],
   };

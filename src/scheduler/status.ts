@@ -4,7 +4,7 @@
  * failures. Anonymous clone history is bound to an instance the way Pacemaker does: an instance
  * already active on that node, else one not active anywhere.
  */
-import type { Cib, Role } from '../model/cluster.js';
+import type { Attributes, Cib, Role } from '../model/cluster.js';
 import { MINUS_INFINITY } from '../model/score.js';
 import { replayHistory, type HistoryOutcome } from './history.js';
 import { fence } from './nodes.js';
@@ -50,7 +50,7 @@ export function unpackResourceStatus(cib: Cib, ws: WorkingSet, bans: PendingBan[
           // The name the history was recorded under (e.g. `db:1`) is the one node attributes
           // such as promotion scores use, whatever instance it is bound to here.
           inst.historyName ??= h.rsc;
-          applyOutcome(inst, node, outcome, ws, bans);
+          applyOutcome(inst, node, outcome, ws, bans, h.params);
         } else {
           clone.knownOn.add(node.name);
           if (outcome.banNode) bans.push({ rsc: clone, node: node.name, reason: outcome.banNode });
@@ -60,11 +60,11 @@ export function unpackResourceStatus(cib: Cib, ws: WorkingSet, bans: PendingBan[
       }
       if (clone && clone.unique) {
         const inst = ws.byId.get(h.rsc);
-        if (inst && cloneOf(inst) === clone) applyOutcome(inst, node, outcome, ws, bans);
+        if (inst && cloneOf(inst) === clone) applyOutcome(inst, node, outcome, ws, bans, h.params);
         else if (active) applyOutcome(makeOrphan(h.rsc, ws), node, outcome, ws, bans);
         continue;
       }
-      if (prim) applyOutcome(prim, node, outcome, ws, bans);
+      if (prim) applyOutcome(prim, node, outcome, ws, bans, h.params);
       else if (active) applyOutcome(makeOrphan(h.rsc, ws), node, outcome, ws, bans);
     }
   }
@@ -125,7 +125,7 @@ function makeOrphan(id: string, ws: WorkingSet, register = true): SchedRsc {
     priority: 0, stickiness: 0, migrationThreshold: 1_000_000, failureTimeoutS: 0, targetRole: undefined,
     managed: !ws.options.maintenanceMode, blocked: false, failureIgnored: false, orphan: true,
     promotable: false, unique: false, cloneMax: 0, cloneNodeMax: 1, cloneMin: 0, promotedMax: 1, promotedNodeMax: 1, interleave: false, ordered: false,
-    runningOn: [], role: 'Stopped', roleOn: new Map(), failed: false, failedOn: new Set(), onFail: 'none', knownOn: new Set(),
+    runningOn: [], role: 'Stopped', roleOn: new Map(), failed: false, failedOn: new Set(), changedOn: new Map(), onFail: 'none', knownOn: new Set(),
     allowed: new Map(), contributions: [], provisional: true, allocating: false, merging: false, allocatedTo: null, nextRole: 'Unknown',
     nodeCount: new Map(), inheritedColocations: false,
     promotionPriority: 0, sortIndex: 0, withPrimaries: [], withDependents: [], locations: [], notes: ['orphan: no longer in the configuration'],
@@ -138,7 +138,14 @@ function makeOrphan(id: string, ws: WorkingSet, register = true): SchedRsc {
   return r;
 }
 
-function applyOutcome(r: SchedRsc, node: SchedNode, o: HistoryOutcome, ws: WorkingSet, bans: PendingBan[]): void {
+/** Names of the parameters whose recorded value differs from the configured one. */
+export function changedParams(recorded: Attributes, configured: Attributes): string[] {
+  const names = new Set([...Object.keys(recorded), ...Object.keys(configured)]);
+  return [...names].filter((k) => recorded[k] !== configured[k]).sort();
+}
+
+/** `startedWith`: the parameters recorded with its start, where the history has them (Vigil's records do; a CIB's carry digests only). */
+function applyOutcome(r: SchedRsc, node: SchedNode, o: HistoryOutcome, ws: WorkingSet, bans: PendingBan[], startedWith?: Attributes): void {
   r.knownOn.add(node.name);
   // Any instance of an anonymous clone would fail the same way there: ban the clone.
   const anon = cloneOf(r);
@@ -151,6 +158,11 @@ function applyOutcome(r: SchedRsc, node: SchedNode, o: HistoryOutcome, ws: Worki
   // Whatever runs on a node in maintenance is left alone.
   if (node.maintenance && r.managed) { r.managed = false; r.notes.push(`unmanaged: ${node.name} is in maintenance`); }
   r.roleOn.set(node.name, o.role as Role);
+  const changed = startedWith && !r.orphan ? changedParams(startedWith, r.params) : [];
+  if (changed.length > 0) {
+    r.changedOn.set(node.name, changed);
+    r.notes.push(`parameters changed on ${node.name} since it started: ${changed.join(', ')}`);
+  }
   if (r.runningOn.length === 1 || roleRank[o.role] > roleRank[r.role]) r.role = o.role;
   if (o.onFail !== 'none' && (r.onFail === 'none' || r.onFail === 'restart')) r.onFail = o.onFail;
   // A node about to be fenced takes its failures with it: nothing to block or recover there.

@@ -138,12 +138,13 @@ function primitiveActions(b: Builder, p: SchedRsc): void {
   const stops: Action[] = [];
   const demotes: Action[] = [];
   for (const n of cur) {
-    const needStop = n !== next || p.failedOn.has(n) || multiple || stopping;
+    const changed = p.changedOn.get(n);
+    const needStop = n !== next || p.failedOn.has(n) || multiple || stopping || changed !== undefined;
     const unclean = ws.nodes.get(n)?.unclean ?? false;
     const runnable = p.managed && nodeRunnable(ws, n, 'stop');
     // An unmanaged resource is never stopped by us: its stop stays optional (and cannot run).
     const stop = b.add({ task: 'stop', rsc: p, node: n, optional: !needStop || !p.managed, runnable, pseudo: unclean && ws.fencing.has(n) });
-    if (needStop) stop.reasons.push(next === null ? 'node availability' : multiple ? 'being multiply active' : p.failedOn.has(n) ? 'failed' : 'moving');
+    if (needStop) stop.reasons.push(next === null ? 'node availability' : multiple ? 'being multiply active' : p.failedOn.has(n) ? 'failed' : changed && n === next && !stopping ? `parameters changed (${changed.join(', ')})` : 'moving');
     stops.push(stop);
     if (p.roleOn.get(n) === 'Promoted') {
       const needDemote = needStop || p.nextRole !== 'Promoted';

@@ -100,6 +100,11 @@ export interface SchedRsc {
   failed: boolean;
   /** Nodes where a failure requires a stop (recovery). */
   failedOn: Set<string>;
+  /**
+   * Nodes where it runs with other instance parameters than configured (the ones recorded at its
+   * start), and their names: it restarts there (Pacemaker compares digests of them).
+   */
+  changedOn: Map<string, string[]>;
   onFail: OnFail | 'none';
   /** Anonymous clone instance: the id its history was recorded under. */
   historyName?: string;

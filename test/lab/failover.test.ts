@@ -263,6 +263,23 @@ test('standby drains a node; move, ban and clear through the CLI; an impossible 
     await c.waitFor(`${leaver} offline`, async () => (await c.status(stayer)).nodes.find((n) => n.name === leaver)?.state === 'offline', 10_000);
     await sleep(1500);
     assert.equal(existsSync(join(c.lab.pidDir, leaver, 'fenced')), false, 'a node that left cleanly is not fenced');
+
+    // A new address for the virtual IP: restarted in place, stopped with the address it was
+    // started with, so the old one is gone everywhere and the new one is on the same host.
+    const holderNow = await c.waitForHolder();
+    const renumbered = join(c.dir, 'renumbered.yaml');
+    const newAddress = c.lab.spareAddress(1);
+    writeFileSync(renumbered, readFileSync(extra, 'utf8').replace(`ip: ${c.vip}`, `ip: ${newAddress}`));
+    r = await c.vigil(stayer, ['config', 'apply', renumbered]);
+    assert.equal(r.code, 0, r.stderr);
+    const holdersOf = async (ip: string): Promise<string[]> => {
+      const out: string[] = [];
+      for (const h of c.hosts) if ((await c.lab.exec(h, ['ip', '-o', '-4', 'addr', 'show', 'up'], { allowFailure: true })).stdout.includes(` ${ip}/`)) out.push(h);
+      return out;
+    };
+    await c.waitFor('the new address to be up', async () => (await holdersOf(newAddress)).length === 1, 20_000);
+    assert.deepEqual(await holdersOf(newAddress), [holderNow], 'restarted in place');
+    assert.deepEqual(await c.vipHolders(), [], 'the old address is gone everywhere');
   });
 });
 

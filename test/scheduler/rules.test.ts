@@ -135,3 +135,18 @@ test('multiple-active resources are stopped everywhere and started once', () => 
   const cib = cluster({ nodes: ['a', 'b'], resources: [prim('r')], history: { a: { r: running() }, b: { r: running() } } });
   assert.equal(where(cib, 'r').length, 1);
 });
+
+test('changed instance parameters restart a resource where it runs; unrecorded parameters (a CIB\'s history) change nothing', () => {
+  const withParams = (ip: string): ReturnType<typeof prim> => ({ ...prim('vip'), params: { ip, cidr_netmask: '24' } });
+  const base = cluster({ nodes: ['a', 'b'], resources: [withParams('10.0.0.2'), prim('web')], constraints: [loc('l', 'vip', 'a', 100), coloc('c', 'web', 'vip', INFINITY), order('o', 'vip', 'web')], history: { a: { vip: running(), web: running() } } });
+  const recorded = (ip: string) => ({
+    ...base,
+    status: { ...base.status, nodes: base.status.nodes.map((n) => ({ ...n, history: n.history.map((h) => (h.rsc === 'vip' ? { ...h, params: { ip, cidr_netmask: '24' } } : h)) })) },
+  });
+  assert.deepEqual(actions(recorded('10.0.0.2')), [], 'the same parameters: nothing to do');
+  assert.deepEqual(actions(base), [], 'nothing recorded: nothing to compare');
+  // What is ordered after it restarts too (a mandatory order's restart semantics).
+  assert.deepEqual(actions(recorded('10.0.0.1')), ['restart vip a>a', 'restart web a>a']);
+  const stop = schedule(recorded('10.0.0.1'), NOW).transition.actions.find((x) => x.task === 'stop' && x.rsc?.id === 'vip');
+  assert.ok(stop?.reasons.includes('parameters changed (ip)'), JSON.stringify(stop?.reasons));
+});

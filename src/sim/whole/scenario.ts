@@ -355,7 +355,7 @@ export class WholeRun {
     const dc = w.currentDc();
     if (!dc) { this.later(300, () => this.configChange()); return; }
     const cfg = structuredClone(dc.cib.config);
-    const k = this.pick.int(0, 3);
+    const k = this.pick.int(0, 4);
     const target = this.pick.pick(this.resourceNodes()).id;
     let what: string;
     if (k === 0) {
@@ -369,6 +369,12 @@ export class WholeRun {
       if (r) r.meta = { ...r.meta, 'target-role': 'Stopped' };
       what = 'report target-role Stopped (started again after the faults)';
       this.repairs.push({ what: 'report target-role', ok: (c) => c.resources.find((x) => x.id === 'report')?.meta['target-role'] !== 'Stopped', fix: (c) => [this.withMeta(c, 'report', 'target-role', null)] });
+    } else if (k === 3) {
+      // New instance parameters: a restart in place (stop with the old ones, start with the new).
+      const r = cfg.resources.find((x) => x.id === 'vip');
+      const ip = `10.9.9.${this.pick.int(1, 254)}`;
+      if (r?.kind === 'primitive') r.params = { ...r.params, ip };
+      what = `vip ip ${ip}`;
     } else {
       const r = cfg.resources.find((x) => x.id === 'vip');
       if (r) r.meta = { ...r.meta, 'is-managed': 'false' };
