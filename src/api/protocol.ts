@@ -107,4 +107,6 @@ export interface DaemonStatus {
 export interface ConfigPlan {
   changes: string[];
   applied: boolean;
+  /** For a dry run: the transition the DC would run with it, on the cluster as it is now. */
+  actions?: string[];
 }

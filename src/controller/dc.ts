@@ -8,7 +8,7 @@
  * until then nothing that may still run there is started or promoted anywhere else.
  */
 import type { CibUpdate } from '../coordination/cib-update.js';
-import { OcfRc, OpStatus, type Attributes, type Cib, type OperationRecord, type Role } from '../model/cluster.js';
+import { OcfRc, OpStatus, type Attributes, type Cib, type ClusterConfig, type OperationRecord, type Role } from '../model/cluster.js';
 import { INFINITY } from '../model/score.js';
 import { schedule, type SchedulerResult } from '../scheduler/index.js';
 import { applyUpdate } from './cib-state.js';
@@ -585,6 +585,19 @@ function advance(st: Step): void {
   }
 }
 
+/** One line per action of the scheduler's summary, as logs, `vigil status` and plans show them. */
+function summaryLines(result: SchedulerResult): string[] {
+  return result.summary.map((e) => (e.action === 'fence' ? `fence (${e.type}) ${e.node}: ${e.reason}` : `${e.action} ${e.instance}${e.from ? ` on ${e.from}` : ''}${e.to && e.to !== e.from ? ` → ${e.to}` : ''}${e.blocked ? ' (blocked)' : ''}`));
+}
+
+/**
+ * What the DC would do if `config` replaced the configuration now (for `vigil config apply`'s
+ * plan): the scheduler's transition on the state as this DC sees it. Nothing changes.
+ */
+export function previewConfig(state: DcState, config: ClusterConfig, now: number): string[] {
+  return summaryLines(schedule(schedulerView({ ...state, cib: { ...state.cib, config } }), Math.floor(now / 1000)));
+}
+
 /** Build the next transition: probes first where the state of a resource on a node is unknown. */
 function plan(st: Step): boolean {
   const s = st.s;
@@ -626,7 +639,7 @@ function plan(st: Step): boolean {
     st.out.push({ type: 'idle', reason });
     return false;
   }
-  const summary = result.summary.map((e) => (e.action === 'fence' ? `fence (${e.type}) ${e.node}: ${e.reason}` : `${e.action} ${e.instance}${e.from ? ` on ${e.from}` : ''}${e.to && e.to !== e.from ? ` → ${e.to}` : ''}${e.blocked ? ' (blocked)' : ''}`));
+  const summary = summaryLines(result);
   s.transition = { id, phase: 'run', actions, aborted: null, summary };
   st.out.push({ type: 'transition', id, phase: 'run', actions: actions.filter((a) => a.inGraph).length, summary });
   st.log('info', `transition ${id} (${reason}): ${summary.join('; ') || 'no changes'}`);

@@ -2,7 +2,7 @@
  * The one place that names the controller's entry points (src/controller), so that the daemon's
  * host code does not depend on how that layer spells them.
  */
-import { checkFenceConfirm, createDc, createNodeController, dcStep, fencedByRace, mayRun, nodeStep } from '../controller/index.js';
+import { checkFenceConfirm, createDc, createNodeController, dcStep, fencedByRace, mayRun, nodeStep, previewConfig } from '../controller/index.js';
 
 export const CONTROLLER = {
   createDc,
@@ -12,4 +12,5 @@ export const CONTROLLER = {
   checkFenceConfirm,
   fencedByRace,
   mayRun,
+  previewConfig,
 };

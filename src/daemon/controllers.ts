@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { applyUpdate } from '../controller/index.js';
 import { CONTROLLER } from './controller-binding.js';
 import type { CibUpdate } from '../coordination/index.js';
-import type { Cib } from '../model/cluster.js';
+import type { Cib, ClusterConfig } from '../model/cluster.js';
 import type { DcInput, DcOutput, DcState, FenceConfirmCheck, NodeControllerState, NodeInput, NodeOutput } from '../controller/index.js';
 
 export type { ActionResult, DcOutput, ExecuteRequest, FenceRequest, NodeOutput, DcInput, NodeInput } from '../controller/index.js';
@@ -136,6 +136,11 @@ export class ControllerHost {
 
   get isDcRunning(): boolean {
     return this.dc !== undefined;
+  }
+
+  /** What the DC controller would do with `config` in place of the running configuration (null: it does not run here). */
+  previewConfig(config: ClusterConfig, now: number): string[] | null {
+    return this.dc ? CONTROLLER.previewConfig(this.dc.state as DcState, config, now) : null;
   }
 
   /** The operator confirms that `node` is down: judged on the DC controller's state, then fed to it. */

@@ -700,8 +700,9 @@ export class Vigild {
     }
     if (req.op === 'config-apply') {
       const changes = configPlan(this.cib.config, req.config);
+      const actions = req.dryRun && changes.length > 0 ? this.ctl.previewConfig(req.config as ClusterConfig, now) : null;
       if (!req.dryRun && changes.length > 0) await this.engine.propose({ kind: 'config', config: req.config as ClusterConfig });
-      return { changes, applied: !req.dryRun && changes.length > 0 } satisfies ConfigPlan;
+      return { changes, applied: !req.dryRun && changes.length > 0, ...(actions ? { actions } : {}) } satisfies ConfigPlan;
     }
     if (req.op !== 'resource') throw new ApiInputError('not an admin request');
     const { rsc, node } = req;

@@ -243,6 +243,7 @@ test('standby drains a node; move, ban and clear through the CLI; an impossible 
     r = await c.vigil(cli, ['config', 'apply', extra, '--dry-run']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /\+ resource extra/);
+    assert.match(r.stdout, /then the cluster would:\n  start extra → n\d/);
     assert.doesNotMatch((await c.vigil(cli, ['config', 'show'])).stdout, /extra/, 'a dry run changes nothing');
     r = await c.vigil(cli, ['config', 'apply', extra]);
     assert.equal(r.code, 0, r.stderr);
@@ -270,6 +271,9 @@ test('standby drains a node; move, ban and clear through the CLI; an impossible 
     const renumbered = join(c.dir, 'renumbered.yaml');
     const newAddress = c.lab.spareAddress(1);
     writeFileSync(renumbered, readFileSync(extra, 'utf8').replace(`ip: ${c.vip}`, `ip: ${newAddress}`));
+    r = await c.vigil(stayer, ['config', 'apply', renumbered, '--dry-run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`then the cluster would:\\n  restart vip on ${holderNow}`), 'the plan shows the restart');
     r = await c.vigil(stayer, ['config', 'apply', renumbered]);
     assert.equal(r.code, 0, r.stderr);
     const holdersOf = async (ip: string): Promise<string[]> => {

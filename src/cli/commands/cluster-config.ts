@@ -19,6 +19,7 @@ export async function apply(file: string, o: { dryRun?: boolean; runtimeDir?: st
   const plan = await daemonCall<ConfigPlan>(o, { op: 'config-apply', config: loaded.config, dryRun: true });
   if (plan.changes.length === 0) { process.stdout.write('no changes\n'); return; }
   process.stdout.write(`plan:\n${plan.changes.map((c) => `  ${c}`).join('\n')}\n`);
+  if (plan.actions) process.stdout.write(`then the cluster would:\n${(plan.actions.length ? plan.actions : ['change nothing that runs']).map((a) => `  ${a}`).join('\n')}\n`);
   if (o.dryRun) return;
   const done = await daemonCall<ConfigPlan>(o, { op: 'config-apply', config: loaded.config }, 60_000);
   process.stdout.write(done.applied ? 'applied\n' : 'not applied\n');
