@@ -62,3 +62,17 @@ test('every command and subcommand has a description and an action or subcommand
   };
   assert.deepEqual(walk(buildProgram(), ['vigil']), []);
 });
+
+test('every command that finds the local daemon by --runtime-dir also finds it by -c/--config', () => {
+  const missing: string[] = [];
+  const walk = (c: Command, path: string[]): void => {
+    for (const sub of c.commands) {
+      const p = [...path, sub.name()];
+      const longs = sub.options.map((o) => o.long);
+      if (longs.includes('--runtime-dir') && !longs.includes('--config')) missing.push(p.join(' '));
+      walk(sub, p);
+    }
+  };
+  walk(buildProgram(), ['vigil']);
+  assert.deepEqual(missing, []);
+});

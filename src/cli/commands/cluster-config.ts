@@ -7,13 +7,13 @@ import { daemonCall, type ConfigPlan } from '../../api/index.js';
 import { formatWarning, loadClusterConfig } from '../../config/index.js';
 
 /** `vigil config show` */
-export async function show(o: { runtimeDir?: string; json?: boolean }): Promise<void> {
+export async function show(o: { runtimeDir?: string; config?: string; json?: boolean }): Promise<void> {
   const r = await daemonCall<{ yaml: string; config: unknown }>(o, { op: 'config-show' });
   process.stdout.write(o.json ? `${JSON.stringify(r.config, null, 2)}\n` : r.yaml);
 }
 
 /** `vigil config apply FILE` */
-export async function apply(file: string, o: { dryRun?: boolean; runtimeDir?: string }): Promise<void> {
+export async function apply(file: string, o: { dryRun?: boolean; runtimeDir?: string; config?: string }): Promise<void> {
   const loaded = await loadClusterConfig(file);
   for (const w of loaded.warnings) process.stderr.write(`vigil: ${formatWarning(w)}\n`);
   const plan = await daemonCall<ConfigPlan>(o, { op: 'config-apply', config: loaded.config, dryRun: true });

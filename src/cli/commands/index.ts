@@ -128,15 +128,17 @@ function clusterConfigCommands(config: Command): void {
   config.command('show')
     .description('print the configuration the cluster runs now (as vigil.yaml)')
     .option('--runtime-dir <dir>', 'runtime directory of the local daemon')
+    .option('-c, --config <file>', 'find the daemon through this configuration')
     .option('--json', 'print the typed model as JSON instead')
-    .action(async (o: { runtimeDir?: string; json?: boolean }) => (await clusterConfigImpl()).show(o));
+    .action(async (o: { runtimeDir?: string; config?: string; json?: boolean }) => (await clusterConfigImpl()).show(o));
 
   config.command('apply')
     .description('validate FILE, print what would change, and apply it through the DC')
     .argument('<file>', 'vigil.yaml (or CIB XML, or Heartbeat directory)')
     .option('--dry-run', 'only print the plan')
     .option('--runtime-dir <dir>', 'runtime directory of the local daemon')
-    .action(async (file: string, o: { dryRun?: boolean; runtimeDir?: string }) => (await clusterConfigImpl()).apply(file, o));
+    .option('-c, --config <file>', 'find the daemon through this configuration (FILE is what gets applied)')
+    .action(async (file: string, o: { dryRun?: boolean; runtimeDir?: string; config?: string }) => (await clusterConfigImpl()).apply(file, o));
 }
 
 function importCommands(program: Command): void {
