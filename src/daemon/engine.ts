@@ -104,7 +104,7 @@ export interface EngineStatus {
   /** Transport drop counters by reason, plus delivered/ignored totals. */
   transport: TransportCounters;
   /** Coordination messages dropped after authentication (malformed, wrong sender or recipient). */
-  protocolDrops: Record<'malformed' | 'wrong-sender' | 'wrong-recipient', number>;
+  protocolDrops: Record<'malformed' | 'wrong-sender' | 'wrong-recipient' | 'held-incarnation', number>;
   incarnation: number;
   /** Elections this process saw start here (term raises by this node). */
   electionsStarted: number;
@@ -179,7 +179,13 @@ export class Engine extends EventEmitter<EngineEvents> {
   private pending = new Map<string, Pending>();
   private lastDc = false;
   private lastQuorate = false;
-  private protocolDrops = { malformed: 0, 'wrong-sender': 0, 'wrong-recipient': 0 };
+  private protocolDrops = { malformed: 0, 'wrong-sender': 0, 'wrong-recipient': 0, 'held-incarnation': 0 };
+  /**
+   * Two-node held votes: the incarnation each peer had when its vote was held. That process was
+   * fenced or stopped its coordination before saying goodbye, so a message from it now is one
+   * that was delayed in the network; only a new incarnation (the node back) releases the vote.
+   */
+  private readonly heldIncarnation = new Map<NodeId, number>();
   private electionsStarted = 0;
 
   constructor(opts: EngineOptions) {
@@ -341,6 +347,11 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private onInbound(m: InboundMessage): void {
     if (this.stopped) return;
+    if (this.heldIncarnation.get(m.from) === m.incarnation) {
+      this.protocolDrops['held-incarnation'] += 1;
+      this.log.debug({ from: m.from, incarnation: m.incarnation }, 'coordination message from before a held vote dropped');
+      return;
+    }
     const d = decodeMessage(m.body, m.from, this.node);
     if (!d.ok) {
       this.protocolDrops[d.reason] += 1;
@@ -459,11 +470,15 @@ export class Engine extends EventEmitter<EngineEvents> {
         if (p && ev.id !== undefined) { this.pending.delete(ev.id); p.reject(new ProposalError(ev.reason, ev.leader)); }
         break;
       }
-      case 'vote-held':
+      case 'vote-held': {
+        const inc = this.endpoint?.membership.peers[ev.node]?.incarnation;
+        if (inc !== undefined) this.heldIncarnation.set(ev.node, inc);
         this.log.info({ peer: ev.node, why: ev.why }, 'holding the vote of a peer (two-node)');
         this.emit('vote', { node: ev.node, held: true, why: ev.why });
         break;
+      }
       case 'vote-released':
+        this.heldIncarnation.delete(ev.node);
         this.log.info({ peer: ev.node }, 'the held vote of a peer is released: it is back');
         this.emit('vote', { node: ev.node, held: false });
         break;

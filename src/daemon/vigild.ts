@@ -87,8 +87,12 @@ export class Vigild {
   private readonly startedWith = new Map<string, Record<string, string>>();
   private readonly monitorsFor = new Map<string, string>();
   private joinedOnce = false;
-  /** Nodes that said goodbye (vigil stop): their silence is a clean leave, not a loss. */
-  private readonly leaving = new Set<string>();
+  /**
+   * Nodes that said goodbye (vigil stop): their silence is a clean leave, not a loss. With the
+   * incarnation that said it: a heartbeat of that process delayed in the network is not the node
+   * coming back (it would be taken for a member, then for lost and fenced); a new one is.
+   */
+  private readonly leaving = new Map<string, number | undefined>();
   private readonly fenceDevices = new Set<string>();
   private fenceCalls = 1_000_000_000;
   private readonly warnings: string[] = [];
@@ -295,7 +299,7 @@ export class Vigild {
         this.warn(`${p.peer} is gone and fencing is disabled: taking over without fencing it (split-brain is possible)`);
         this.engine.fenced(p.peer);
       }
-      if (p.event === 'up' || p.event === 'restarted') this.leaving.delete(p.peer);
+      if (p.event === 'restarted' || (p.event === 'up' && p.incarnation !== this.leaving.get(p.peer))) this.leaving.delete(p.peer);
       // A new incarnation: its executor lost its state (and numbers calls from 1), so the DC
       // forgets what it recorded there and probes it (docs/controller.md).
       this.feedMembership(p.event === 'restarted' ? [p.peer] : []);
@@ -316,8 +320,8 @@ export class Vigild {
     const members = this.members();
     const r = restarted.length ? { restarted } : {};
     // The node controller too: in two-node mode it fences a lost peer itself (the fence race).
-    this.ctl.nodeInput({ type: 'membership', now: Date.now(), members, left: [...this.leaving], ...r });
-    this.ctl.dcInput({ type: 'membership', now: Date.now(), members, left: [...this.leaving], ...r, ...this.ctl.fencedByRace() });
+    this.ctl.nodeInput({ type: 'membership', now: Date.now(), members, left: [...this.leaving.keys()], ...r });
+    this.ctl.dcInput({ type: 'membership', now: Date.now(), members, left: [...this.leaving.keys()], ...r, ...this.ctl.fencedByRace() });
   }
 
   private becomeDc(): void {
@@ -622,7 +626,7 @@ export class Vigild {
         // The node stopped its resources (and, `stopped`, its engine): out of the membership, cleanly.
         const stopped = (body as { stopped?: unknown } | null)?.stopped === true;
         this.log.info({ node: from, stopped }, 'node leaves the cluster');
-        this.leaving.add(from);
+        this.leaving.set(from, this.engine.status().peers.find((p) => p.node === from)?.incarnation);
         this.feedMembership();
         if (stopped && this.twoNodePeer() === from) {
           // Two-node: hold its vote, as after a fence, so this node stays (or becomes) DC and keeps

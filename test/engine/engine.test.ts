@@ -76,7 +76,7 @@ test('Engine API: one DC; propose resolves once committed everywhere; followers 
     assert.ok(st.peers.every((p) => p.status === 'alive' && p.links.link0 === 'alive'));
     assert.ok(st.links.link0.framesSent > 0 && st.links.link0.framesReceived > 0);
     assert.equal(st.transport.dropped['bad-auth'] ?? 0, 0);
-    assert.deepEqual(follower.status().protocolDrops, { malformed: 0, 'wrong-sender': 0, 'wrong-recipient': 0 });
+    assert.deepEqual(follower.status().protocolDrops, { malformed: 0, 'wrong-sender': 0, 'wrong-recipient': 0, 'held-incarnation': 0 });
     assert.deepEqual([...new Set(leases)], [dc.node], 'only the DC ever held a lease');
   } finally {
     await Promise.all(engines.map((e) => e.stop()));
@@ -157,6 +157,7 @@ test('two_node: the survivor takes over only after fencing its peer; the vote is
     const [dc, other] = a.isDc ? [a, b] : [b, a];
     await dc.propose({ kind: 'node-attribute', node: dc.node, name: 'x', value: '1' });
     // The DC's peer dies. Alone, the DC loses quorum (one vote of two).
+    const oldIncarnation = other.status().incarnation;
     await other.stop();
     await until('the survivor to lose quorum', () => !dc.quorate && !dc.isDc);
     dc.on('vote', (v) => votes.push(`${v.node}:${v.held ? 'held' : 'released'}`));
@@ -164,6 +165,26 @@ test('two_node: the survivor takes over only after fencing its peer; the vote is
     await until('the survivor as DC with the fenced vote', () => dc.isDc);
     const r = await dc.propose({ kind: 'node-attribute', node: dc.node, name: 'y', value: '2' });
     assert.equal(r.index, dc.status().commitIndex);
+    // A message the dead process sent before it died, delayed in the network, arrives now: it is
+    // not the peer coming back and must not release the held vote. (Sent from its address with
+    // its incarnation, at sequence numbers past what the DC saw of it.)
+    const late = new Endpoint({
+      self: other.node, nodes: ['n1', 'n2'], cluster: s.clusterName, keys, incarnation: oldIncarnation,
+      links: [{ id: 'link0', kind: 'ucast', port, bind: addresses[other === a ? 0 : 1], peers: [{ address: addresses[other === a ? 1 : 0], port, node: dc.node }] }],
+    });
+    await late.start();
+    try {
+      const body = Buffer.from(JSON.stringify({ type: 'append-reply', from: other.node, to: dc.node, term: dc.status().term, success: false, matchIndex: 0, hint: 0, sentAt: 0 }));
+      for (let i = 0; i < 100 && dc.status().protocolDrops['held-incarnation'] === 0; i++) {
+        for (let k = 0; k < 100; k++) late.send(dc.node, body);
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    } finally {
+      await late.close();
+    }
+    assert.ok(dc.status().protocolDrops['held-incarnation'] > 0, 'the late message reached the engine and was dropped');
+    assert.deepEqual(votes, [`${other.node}:held`], 'the vote is still held');
+    assert.equal(dc.isDc, true);
     // The fenced peer comes back (rebooted): its vote is its own again, and it follows the DC.
     const back = make(other.node);
     if (other === a) a = back; else b = back;
