@@ -68,6 +68,36 @@ export function unpackResourceStatus(cib: Cib, ws: WorkingSet, bans: PendingBan[
       else if (active) applyOutcome(makeOrphan(h.rsc, ws), node, outcome, ws, bans);
     }
   }
+  for (const r of ws.byId.values()) if (r.variant === 'primitive' && r.runningOn.length > 1 && r.managed) applyMultipleActive(r);
+}
+
+export type MultipleActive = 'block' | 'stop_only' | 'stop_start' | 'stop_unexpected';
+
+/** The `multiple-active` meta attribute: what to do with a resource found active on several nodes. */
+export function multipleActive(r: SchedRsc): MultipleActive {
+  const v = r.meta['multiple-active'];
+  return v === 'block' || v === 'stop_only' || v === 'stop_unexpected' ? v : 'stop_start';
+}
+
+/**
+ * block: leave every copy alone (unmanaged); stop_only: stop them all and start none;
+ * stop_start (default): stop them all, start one; stop_unexpected: stop all but the one where it
+ * is placed (see transition.ts).
+ */
+function applyMultipleActive(r: SchedRsc): void {
+  switch (multipleActive(r)) {
+    case 'block':
+      r.managed = false;
+      r.blocked = true;
+      r.notes.push(`blocked: active on ${r.runningOn.join(', ')} and multiple-active=block`);
+      break;
+    case 'stop_only':
+      r.nextRole = 'Stopped';
+      r.nextRoleReason = 'multiple-active=stop_only';
+      break;
+    default:
+      break;
+  }
 }
 
 function allPrimitivesConfigured(clone: SchedRsc, ws: WorkingSet): string[] {

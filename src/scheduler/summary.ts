@@ -5,6 +5,7 @@
  */
 import type { Role } from '../model/cluster.js';
 import type { Action, Transition } from './transition.js';
+import { multipleActive } from './status.js';
 import { cloneOf, type SchedRsc, type WorkingSet } from './working-set.js';
 
 export interface Placement {
@@ -138,6 +139,13 @@ export function transitionSummary(ws: WorkingSet, t: Transition): Array<SummaryE
       continue;
     }
     if (p.runningOn.includes(next)) {
+      // multiple-active=stop_unexpected: the other copies stop, the placed one may stay as it is.
+      if (p.runningOn.length > 1 && multipleActive(p) === 'stop_unexpected') {
+        for (const n of p.runningOn) {
+          const other = n === next ? undefined : acts(t, p, 'stop', n)[0];
+          if (other && !other.optional) entry('stop', n, null, p.roleOn.get(n) ?? 'Started', 'Stopped', !other.runnable, other.reasons[0] ?? null);
+        }
+      }
       const stop = acts(t, p, 'stop', next)[0];
       const demote = acts(t, p, 'demote', next)[0];
       const roleHere = p.roleOn.get(next) ?? 'Started';

@@ -9,6 +9,7 @@
  */
 import type { Cib, OrderAction } from '../model/cluster.js';
 import { INFINITY } from '../model/score.js';
+import { multipleActive } from './status.js';
 import { cloneOf, primitivesOf, topOf, type SchedRsc, type WorkingSet } from './working-set.js';
 
 export type Task = 'start' | 'stop' | 'promote' | 'demote' | 'fence';
@@ -133,18 +134,21 @@ function primitiveActions(b: Builder, p: SchedRsc): void {
   const ws = b.ws;
   const next = p.allocatedTo;
   const cur = p.runningOn;
+  // Found active on several nodes: every copy stops (then one starts), unless the policy keeps
+  // the copy where it is placed.
   const multiple = cur.length > 1;
+  const keepPlaced = multiple && multipleActive(p) === 'stop_unexpected';
   const stopping = p.nextRole === 'Stopped' || next === null;
   const stops: Action[] = [];
   const demotes: Action[] = [];
   for (const n of cur) {
     const changed = p.changedOn.get(n);
-    const needStop = n !== next || p.failedOn.has(n) || multiple || stopping || changed !== undefined;
+    const needStop = n !== next || p.failedOn.has(n) || (multiple && !keepPlaced) || stopping || changed !== undefined;
     const unclean = ws.nodes.get(n)?.unclean ?? false;
     const runnable = p.managed && nodeRunnable(ws, n, 'stop');
     // An unmanaged resource is never stopped by us: its stop stays optional (and cannot run).
     const stop = b.add({ task: 'stop', rsc: p, node: n, optional: !needStop || !p.managed, runnable, pseudo: unclean && ws.fencing.has(n) });
-    if (needStop) stop.reasons.push(next === null ? 'node availability' : multiple ? 'being multiply active' : p.failedOn.has(n) ? 'failed' : changed && n === next && !stopping ? `parameters changed (${changed.join(', ')})` : 'moving');
+    if (needStop) stop.reasons.push(next === null ? 'node availability' : multiple && (!keepPlaced || n !== next) ? 'being multiply active' : p.failedOn.has(n) ? 'failed' : changed && n === next && !stopping ? `parameters changed (${changed.join(', ')})` : 'moving');
     stops.push(stop);
     if (p.roleOn.get(n) === 'Promoted') {
       const needDemote = needStop || p.nextRole !== 'Promoted';
@@ -168,7 +172,13 @@ function primitiveActions(b: Builder, p: SchedRsc): void {
     if (fenceAction) b.edge([fenceAction], [start], ['optional'], 'fencing before recovery');
     if (fenceAction && cur.includes(node)) for (const s of stops) if (s.node === node) b.edge([fenceAction], [s], ['implies_then', 'runnable_left'], 'stop implied by fencing');
   }
-  b.edge(stops, [start], ['optional', 'implies_then', 'restart'], 'stop before start');
+  if (keepPlaced) {
+    // Stopping the unexpected copies does not restart the one kept.
+    b.edge(stops.filter((x) => x.node === next), [start], ['optional', 'implies_then', 'restart'], 'stop before start');
+    b.edge(stops.filter((x) => x.node !== next), [start], ['optional'], 'stop before start');
+  } else {
+    b.edge(stops, [start], ['optional', 'implies_then', 'restart'], 'stop before start');
+  }
   // Never two copies: a start elsewhere needs every stop of the old copies to be possible.
   const elsewhere = stops.filter((s) => s.node !== next && !ws.nodes.get(s.node ?? '')?.unclean);
   if (next !== null) b.edge(elsewhere, [start], ['runnable_left'], 'stop before start elsewhere');

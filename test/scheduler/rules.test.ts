@@ -131,9 +131,18 @@ test('unmanaged and maintenance resources are left where they are', () => {
   assert.deepEqual(actions(cib), []);
 });
 
-test('multiple-active resources are stopped everywhere and started once', () => {
-  const cib = cluster({ nodes: ['a', 'b'], resources: [prim('r')], history: { a: { r: running() }, b: { r: running() } } });
-  assert.equal(where(cib, 'r').length, 1);
+test('multiple-active resources are stopped everywhere and started once; the multiple-active meta attribute changes that', () => {
+  const twice = (meta: Record<string, string> = {}) => cluster({ nodes: ['a', 'b'], resources: [prim('r', meta)], constraints: [loc('l', 'r', 'b', 10)], history: { a: { r: running() }, b: { r: running() } } });
+  assert.deepEqual(where(twice(), 'r'), ['b']);
+  assert.deepEqual(actions(twice()), ['restart r b>b'], 'stop_start (default): both copies stop, one starts (shown as Pacemaker does)');
+  const stopsOf = (cib: ReturnType<typeof twice>): string[] => schedule(cib, NOW).transition.actions.filter((a) => a.task === 'stop' && !a.optional).map((a) => a.node ?? '').sort();
+  assert.deepEqual(stopsOf(twice()), ['a', 'b']);
+  assert.deepEqual(stopsOf(twice({ 'multiple-active': 'stop_unexpected' })), ['a']);
+  assert.deepEqual(actions(twice({ 'multiple-active': 'stop_unexpected' })), ['stop r a>'], 'stop_unexpected: the copy where it belongs stays');
+  assert.deepEqual(actions(twice({ 'multiple-active': 'stop_only' })), ['stop r a>', 'stop r b>']);
+  assert.deepEqual(where(twice({ 'multiple-active': 'stop_only' }), 'r'), []);
+  assert.deepEqual(actions(twice({ 'multiple-active': 'block' })), [], 'block: left alone (unmanaged)');
+  assert.deepEqual(where(twice({ 'multiple-active': 'block' }), 'r'), ['a', 'b']);
 });
 
 test('changed instance parameters restart a resource where it runs; unrecorded parameters (a CIB\'s history) change nothing', () => {
