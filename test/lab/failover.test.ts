@@ -243,7 +243,7 @@ test('standby drains a node; move, ban and clear through the CLI; an impossible 
     r = await c.vigil(cli, ['config', 'apply', extra, '--dry-run']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /\+ resource extra/);
-    assert.match(r.stdout, /then the cluster would:\n  start extra → n\d/);
+    assert.match(r.stdout, /then the cluster would:\n {2}start extra → n\d/);
     assert.doesNotMatch((await c.vigil(cli, ['config', 'show'])).stdout, /extra/, 'a dry run changes nothing');
     r = await c.vigil(cli, ['config', 'apply', extra]);
     assert.equal(r.code, 0, r.stderr);
