@@ -3,6 +3,7 @@
  * timeout (operation, then op_defaults, then 20 s as in Pacemaker), and the meta attributes the
  * agent sees (the resource's own, the operation's, and what the caller adds for clones/notify).
  */
+import { isIPv6 } from 'node:net';
 import { parseDuration, type Attributes, type OperationConfig, type Primitive } from '../model/index.js';
 import type { OperationRequest } from './executor.js';
 
@@ -59,13 +60,19 @@ export function requestFor(p: Primitive, action: string, opts: RequestOptions = 
  *                          unsolicited ARPs (its own remedy for caches stuck by a split brain;
  *                          IPv4 only): one monitor with it set to the resource's `arp_count`
  *                          (default 5), through the agent's own ARP sender and parameters.
+ *   IPaddr2 for IPv6, IPaddr  builtin:vip's `announce` with the same ip, nic and cidr_netmask
+ *                          (it announces only an address configured here).
  */
 export function announceRequest(req: OperationRequest): OperationRequest | undefined {
   const a = req.agent;
-  const base = { resource: req.resource, agent: a, params: req.params ?? {}, ...(req.meta ? { meta: req.meta } : {}), intervalMs: 0, timeoutMs: 20_000 };
+  const params = req.params ?? {};
+  const base = { resource: req.resource, agent: a, params, ...(req.meta ? { meta: req.meta } : {}), intervalMs: 0, timeoutMs: 20_000 };
   if (a.class === 'builtin' && a.type === 'vip') return { ...base, action: 'announce' };
-  if (a.class === 'ocf' && a.provider === 'heartbeat' && a.type === 'IPaddr2') {
-    return { ...base, action: 'monitor', params: { ...base.params, arp_count_refresh: base.params.arp_count ?? '5' } };
+  const heartbeatIp = a.class === 'ocf' && a.provider === 'heartbeat' && (a.type === 'IPaddr2' || a.type === 'IPaddr');
+  if (!heartbeatIp) return undefined;
+  if (a.type === 'IPaddr2' && !isIPv6(params.ip ?? '')) {
+    return { ...base, action: 'monitor', params: { ...params, arp_count_refresh: params.arp_count ?? '5' } };
   }
-  return undefined;
+  const keep = ['ip', 'nic', 'cidr_netmask', 'arp_count'].filter((k) => params[k] !== undefined);
+  return { ...base, agent: { class: 'builtin', type: 'vip' }, action: 'announce', params: Object.fromEntries(keep.map((k) => [k, params[k]])) };
 }

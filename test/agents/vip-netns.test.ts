@@ -110,6 +110,48 @@ test('builtin:vip in a namespace: add with label, gratuitous ARP reaches the nei
   }
 });
 
+test('builtin:vip with IPv6: usable at once, announced with unsolicited neighbour advertisements; IPaddr2 for IPv6 is re-announced the same way', async (t) => {
+  if (!available.ok) { t.skip(available.reason); return; }
+  // Unique local addresses inside the namespaces this test made.
+  await lab!.exec('a', ['ip', '-6', 'addr', 'add', 'fd00:7:1::1/64', 'dev', 'eth0', 'nodad']);
+  await lab!.exec('b', ['ip', '-6', 'addr', 'add', 'fd00:7:1::2/64', 'dev', 'eth0', 'nodad']);
+  const vip = 'fd00:7:1::100';
+  const ex = executorIn('a');
+  const base = { resource: 'vip6', agent: { class: 'builtin', type: 'vip' } as const, params: { ip: vip, nic: 'eth0', cidr_netmask: '64', arp_count: '2' }, timeoutMs: 10_000 };
+  // b still has the address at the previous holder's MAC, as a client has after a failover.
+  const stale = async (): Promise<void> => { await lab!.exec('b', ['ip', '-6', 'neigh', 'replace', vip, 'lladdr', '02:00:00:00:00:99', 'dev', 'eth0', 'nud', 'stale']); };
+  const learned = async (mac: string): Promise<boolean> => {
+    for (let i = 0; i < 200; i++) {
+      if ((await lab!.exec('b', ['ip', '-6', 'neigh', 'show', vip])).stdout.includes(mac)) return true;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return false;
+  };
+  try {
+    await stale();
+    const start = await ex.execute({ ...base, action: 'start' });
+    assert.equal(start.rc, 0, start.exitReason);
+    const shown = (await lab!.exec('a', ['ip', '-o', '-6', 'addr', 'show', 'dev', 'eth0'])).stdout;
+    assert.match(shown, /fd00:7:1::100\/64/);
+    assert.doesNotMatch(shown.split('\n').find((l) => l.includes(vip)) ?? '', /tentative/, 'no duplicate address detection to wait for');
+    const macA = await macOf('a');
+    assert.ok(await learned(macA), `b's entry for ${vip} moved to a's MAC`);
+    assert.equal((await ex.probe(base)).state, 'running');
+    // After a partition heals the daemon re-announces; an IPaddr2 resource for IPv6 goes through builtin:vip's announce.
+    const ipaddr2 = { ...base, agent: { class: 'ocf', provider: 'heartbeat', type: 'IPaddr2' } as const, action: 'monitor' as const };
+    const again = announceRequest(ipaddr2)!;
+    assert.deepEqual({ agent: again.agent, action: again.action, params: again.params }, { agent: { class: 'builtin', type: 'vip' }, action: 'announce', params: base.params });
+    await stale();
+    assert.equal((await ex.execute(again)).rc, 0);
+    assert.ok(await learned(macA), 'the re-announcement reached b');
+    const stop = await ex.execute({ ...base, action: 'stop' });
+    assert.equal(stop.rc, 0, stop.exitReason);
+    assert.doesNotMatch((await lab!.exec('a', ['ip', '-o', '-6', 'addr', 'show', 'dev', 'eth0'])).stdout, /fd00:7:1::100/);
+  } finally {
+    await ex.shutdown();
+  }
+});
+
 test('ocf:heartbeat:IPaddr2 from resource-agents, unchanged, in a namespace', async (t) => {
   if (!available.ok) { t.skip(available.reason); return; }
   const ex = executorIn('a');

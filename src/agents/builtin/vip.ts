@@ -1,9 +1,11 @@
 /**
  * builtin:vip — a virtual IP address. Start adds it with `ip addr add` and announces it with
- * gratuitous ARP (`arping -U`, and/or `-A`), monitor looks for it in `ip -o addr show`, stop
+ * gratuitous ARP (`arping -U`, and/or `-A`) or, for IPv6, unsolicited neighbour advertisements
+ * (resource-agents' `send_ua`, where installed); monitor looks for it in `ip -o addr show`, stop
  * removes it. Every command is run with execFile semantics (argv as data).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { OcfRc } from '../../model/index.js';
 import { abnormalEnd } from '../rc.js';
@@ -117,6 +119,9 @@ function arpingArgv(p: Placement, mode: '-U' | '-A', count: number, intervalS: n
   return ['arping', '-q', mode, '-c', String(count), '-i', String(intervalS), '-I', p.nic, '-s', p.ip, p.ip];
 }
 
+/** resource-agents' sender of unsolicited neighbour advertisements, IPv6's gratuitous ARP (IPaddr2 uses it). */
+const SEND_UA = ['/usr/libexec/heartbeat/send_ua', '/usr/lib/heartbeat/send_ua'];
+
 /** How long an announcer gets to fail visibly (bad device, bad arguments) before start returns. */
 const EARLY_FAILURE_MS = 150;
 
@@ -126,26 +131,34 @@ const EARLY_FAILURE_MS = 150;
  * default): start returns after a short look for an immediate failure, not after the repeats.
  */
 async function announce(call: BuiltinCall, p: Placement): Promise<string | undefined> {
-  if (p.family !== '-4') return undefined; // IPv6 neighbours learn from unsolicited NA; not done here
   const count = Math.max(0, Math.round(Number(call.params.arp_count)));
   if (count === 0) return undefined;
   const interval = Math.max(1, Math.round(Number(call.params.arp_interval)));
-  const modes: Array<'-U' | '-A'> = call.params.arp_mode === 'reply' ? ['-A'] : call.params.arp_mode === 'both' ? ['-U', '-A'] : ['-U'];
+  const senders: Array<{ what: string; argv: string[] }> = [];
+  if (p.family === '-4') {
+    const modes: Array<'-U' | '-A'> = call.params.arp_mode === 'reply' ? ['-A'] : call.params.arp_mode === 'both' ? ['-U', '-A'] : ['-U'];
+    for (const mode of modes) senders.push({ what: `arping ${mode}`, argv: arpingArgv(p, mode, count, interval) });
+  } else {
+    // Without send_ua the neighbours find the address when their entry for it goes stale.
+    const sendUa = SEND_UA.find((f) => existsSync(f));
+    if (!sendUa) return undefined;
+    senders.push({ what: 'send_ua', argv: [sendUa, '-i', String(interval * 1000), '-c', String(count), p.ip, String(p.prefix), p.nic] });
+  }
   stopAnnouncer(call.req.resource);
   const children: ChildProcess[] = [];
   const early: Array<Promise<string | undefined>> = [];
-  for (const mode of modes) {
-    const argv = [...call.ctx.settings.commandPrefix, ...arpingArgv(p, mode, count, interval)];
+  for (const { what, argv: cmd } of senders) {
+    const argv = [...call.ctx.settings.commandPrefix, ...cmd];
     const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: call.ctx.settings.baseEnv });
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => { stderr += b.toString(); });
     children.push(child);
     early.push(new Promise((resolve) => {
       const t = setTimeout(() => resolve(undefined), EARLY_FAILURE_MS);
-      child.once('error', (e) => { clearTimeout(t); resolve(`arping: ${e.message}`); });
+      child.once('error', (e) => { clearTimeout(t); resolve(`${what}: ${e.message}`); });
       child.once('exit', (code, sig) => {
         clearTimeout(t);
-        resolve(code === 0 ? undefined : `arping ${mode} failed (${code ?? sig}): ${stderr.trim()}`);
+        resolve(code === 0 ? undefined : `${what} failed (${code ?? sig}): ${stderr.trim()}`);
       });
     }));
     child.unref();
@@ -164,7 +177,8 @@ async function start(call: BuiltinCall) {
   if (st.error) return rc(OcfRc.Error, st.error);
   if (st.missingDev) return rc(OcfRc.NotConfigured, `interface ${p.nic} does not exist`);
   if (!st.up) {
-    const argv = ['ip', p.family, 'addr', 'add', `${p.ip}/${p.prefix}`, 'dev', p.nic, ...(p.label ? ['label', p.label] : [])];
+    // IPv6: usable at once (nodad), as a failover needs; fencing, not DAD, keeps it unique.
+    const argv = ['ip', p.family, 'addr', 'add', `${p.ip}/${p.prefix}`, 'dev', p.nic, ...(p.label ? ['label', p.label] : []), ...(p.family === '-6' ? ['nodad'] : [])];
     const r = await call.ctx.run(argv, { timeoutMs: 10_000 });
     const bad = abnormalEnd(r, 'ip addr add');
     if (bad) return bad;
@@ -217,7 +231,7 @@ export const vipAgent = builtinDriver({
   metadata: () => ({
     name: 'vip', version: '1.0',
     shortdesc: 'A virtual IP address, announced with gratuitous ARP',
-    longdesc: 'Adds ip/cidr_netmask to nic (found from the subnets configured when not given) with ip addr, announces it with arping, and removes it on stop. The extra action "announce" repeats the gratuitous ARP (after a partition heals).',
+    longdesc: 'Adds ip/cidr_netmask to nic (found from the subnets configured when not given) with ip addr, announces it with arping (IPv6: unsolicited neighbour advertisements with send_ua from resource-agents, where installed; the address is added without duplicate address detection), and removes it on stop. The extra action "announce" repeats the announcement (after a partition heals).',
     parameters: [
       { name: 'ip', required: true, unique: true, reloadable: false, type: 'string', shortdesc: 'IPv4 or IPv6 address' },
       { name: 'cidr_netmask', required: false, unique: false, reloadable: false, type: 'integer', shortdesc: 'Prefix length (default: that of the matching subnet, else 32)' },
