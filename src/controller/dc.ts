@@ -210,7 +210,35 @@ function onCommitted(st: Step, update: CibUpdate): void {
     else s.pending.delete(key);
     return;
   }
+  if (update.kind === 'config') reconcileMonitors(st);
   st.markDirty(`CIB changed (${update.kind})`);
+}
+
+/**
+ * A new configuration may change the recurring monitors of what runs (an interval added, removed
+ * or changed): where the monitors this DC started differ from the configuration's, they are
+ * replaced, without a restart, as Pacemaker does. (A stop sent meanwhile cancels them anyway,
+ * and makes any late result of theirs one the DC ignores.)
+ */
+function reconcileMonitors(st: Step): void {
+  const s = st.s;
+  const prims = primitives(s.cib.config);
+  const members = memberNodes(s);
+  for (const [id, keys] of [...s.monitors]) {
+    if (keys.length === 0) continue;
+    const node = id.slice(0, id.indexOf('/'));
+    const resource = id.slice(id.indexOf('/') + 1);
+    const info = prims.get(baseId(resource));
+    if (!info || !members.has(node)) continue;
+    const promoted = parseTransitionKey(keys[0])?.targetRc === OcfRc.RunningPromoted;
+    const role: Role = promoted ? 'Promoted' : info.clone && (info.clone.promotable || truthy(info.meta.promotable)) ? 'Unpromoted' : 'Started';
+    const have = keys.map(monitorInterval).sort((a, b) => a - b).join();
+    const want = recurringMonitors(info.primitive, role).map((o) => o.intervalMs).sort((a, b) => a - b).join();
+    if (have === want) continue;
+    st.log('info', `monitors of ${resource} on ${node} changed (every ${have || '-'} ms → ${want || '-'} ms): replaced`);
+    s.monitors.set(id, []);
+    startMonitors(st, node, resource, info.primitive.id, role, s.transitionSeq, 0, true);
+  }
 }
 
 function onMembership(st: Step, reported: string[], left: string[], restarted: string[], fencedHere: string[]): void {
@@ -789,19 +817,24 @@ function monitorsAfterProbe(st: Step, node: string, r: ActionResult, tid: number
   startMonitors(st, node, r.resource, primitive, role, tid, aid);
 }
 
-function startMonitors(st: Step, node: string, resource: string, primitive: string, role: Role, tid: number, aid: number): void {
+/** `replace`: the first request cancels every monitor of the resource there first (intervals that are gone). */
+function startMonitors(st: Step, node: string, resource: string, primitive: string, role: Role, tid: number, aid: number, replace = false): void {
   const s = st.s;
   const info = primitives(s.cib.config).get(primitive);
   // Nothing runs on a node in maintenance, not even a monitor (it may have entered it meanwhile).
   if (!info || info.primitive.agent.class === 'stonith' || !managed(s.cib.config, info) || nodeInMaintenance(s, node)) return;
-  for (const op of recurringMonitors(info.primitive, role)) {
+  const ops = recurringMonitors(info.primitive, role);
+  // No monitor left to ask for: the old ones run on until the resource stops there; their results are ignored.
+  ops.forEach((op, i) => {
     const target = monitorTargetRc(role);
     const key = transitionKey(`${aid}m${op.intervalMs}`, tid, target, s.opts.self);
     const id = `${node}/${resource}`;
     // The executor replaces a monitor with the same interval: its older key is stale from now on.
     s.monitors.set(id, [...(s.monitors.get(id) ?? []).filter((k) => monitorInterval(k) !== op.intervalMs), key]);
-    st.out.push({ type: 'execute', request: buildRequest(s.cib.config, info, node, resource, 'monitor', op.intervalMs, key, target, op.role ?? role) });
-  }
+    const req = buildRequest(s.cib.config, info, node, resource, 'monitor', op.intervalMs, key, target, op.role ?? role);
+    if (replace && i === 0) req.cancelRecurring = true;
+    st.out.push({ type: 'execute', request: req });
+  });
 }
 
 /** Same as dcStep. */

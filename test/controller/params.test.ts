@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { loadVigilYaml } from '../../src/config/index.js';
 import { MiniCluster, cibFromYaml } from './harness.js';
 
-const yaml = (ip: string, meta = '') => `
+const yaml = (ip: string, meta = '', interval = '10s') => `
 cluster:
   name: t
   nodes:
@@ -20,7 +20,7 @@ resources:
     agent: builtin:dummy
     params: { ip: ${ip} }
     ${meta}
-    ops: [ { name: monitor, interval: 10s } ]
+    ops: [ { name: monitor, interval: ${interval} } ]
 constraints:
   - { location: vip, node: n2, score: 100 }
 `;
@@ -56,4 +56,19 @@ test('a meta attribute change restarts nothing', () => {
   applyConfig(c, yaml('10.0.0.1', 'meta: { resource-stickiness: "50" }'));
   c.runFor(5000);
   assert.deepEqual(c.dispatched.slice(before).filter((d) => d.req.intervalMs === 0).map((d) => d.req.action), []);
+});
+
+test('a changed monitor interval replaces the running monitor, without a restart', () => {
+  const c = new MiniCluster(cibFromYaml(yaml('10.0.0.1')), ['n1', 'n2']);
+  c.runFor(5000);
+  const before = c.dispatched.length;
+  applyConfig(c, yaml('10.0.0.1', '', '5s'));
+  c.runFor(5000);
+  const sent = c.dispatched.slice(before).map((d) => `${d.req.action} ${d.req.node} ${d.req.intervalMs}${d.req.cancelRecurring ? ' (cancel others first)' : ''}`);
+  assert.deepEqual(sent, ['monitor n2 5000 (cancel others first)']);
+  // The same configuration again changes nothing.
+  const again = c.dispatched.length;
+  applyConfig(c, yaml('10.0.0.1', '', '5s'));
+  c.runFor(5000);
+  assert.deepEqual(c.dispatched.slice(again), []);
 });

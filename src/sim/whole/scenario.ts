@@ -355,7 +355,7 @@ export class WholeRun {
     const dc = w.currentDc();
     if (!dc) { this.later(300, () => this.configChange()); return; }
     const cfg = structuredClone(dc.cib.config);
-    const k = this.pick.int(0, 4);
+    const k = this.pick.int(0, 5);
     const target = this.pick.pick(this.resourceNodes()).id;
     let what: string;
     if (k === 0) {
@@ -375,6 +375,11 @@ export class WholeRun {
       const ip = `10.9.9.${this.pick.int(1, 254)}`;
       if (r?.kind === 'primitive') r.params = { ...r.params, ip };
       what = `vip ip ${ip}`;
+    } else if (k === 4) {
+      // Another monitor interval: the running monitor is replaced, no restart.
+      const r = cfg.resources.find((x) => x.id === 'vip');
+      if (r?.kind === 'primitive') r.operations = r.operations.map((o) => (o.name === 'monitor' && o.intervalMs > 0 ? { ...o, intervalMs: o.intervalMs * 2 } : o));
+      what = 'vip monitor interval doubled';
     } else {
       const r = cfg.resources.find((x) => x.id === 'vip');
       if (r) r.meta = { ...r.meta, 'is-managed': 'false' };
