@@ -18,7 +18,7 @@ import { checkFenceConfirm } from './fence-confirm.js';
 import { propMs, stonithEnabled, watchdogTimeoutOf } from './options.js';
 import { isFailure, isProbe, parseTransitionKey, possiblyActive, possiblyPromoted, transitionKey } from './records.js';
 import {
-  baseId, buildRequest, managed, monitorTargetRc, orphanInfo, primitives, recurringMonitors, truthy, withStartParams, type PrimitiveInfo,
+  baseId, buildRequest, isPromotable, managed, monitorTargetRc, orphanInfo, primitives, recurringMonitors, truthy, withStartParams, type PrimitiveInfo,
 } from './resources.js';
 import {
   graphFromSchedule, memberNodes, nodeInMaintenance, probeActions, schedulerView, type GraphAction, type Transition,
@@ -230,8 +230,7 @@ function reconcileMonitors(st: Step): void {
     const resource = id.slice(id.indexOf('/') + 1);
     const info = prims.get(baseId(resource));
     if (!info || !members.has(node)) continue;
-    const promoted = parseTransitionKey(keys[0])?.targetRc === OcfRc.RunningPromoted;
-    const role: Role = promoted ? 'Promoted' : info.clone && (info.clone.promotable || truthy(info.meta.promotable)) ? 'Unpromoted' : 'Started';
+    const role = runningRole(info, parseTransitionKey(keys[0])?.targetRc === OcfRc.RunningPromoted);
     const have = keys.map(monitorInterval).sort((a, b) => a - b).join();
     const want = recurringMonitors(info.primitive, role).map((o) => o.intervalMs).sort((a, b) => a - b).join();
     if (have === want) continue;
@@ -769,8 +768,12 @@ function dispatchFence(st: Step, a: GraphAction): boolean {
 }
 
 function startedRole(s: DcState, a: GraphAction): Role {
-  const info = a.primitive ? primitives(s.cib.config).get(a.primitive) : undefined;
-  return info?.clone && (info.clone.promotable || truthy(info.meta.promotable)) ? 'Unpromoted' : 'Started';
+  return runningRole(a.primitive ? primitives(s.cib.config).get(a.primitive) : undefined, false);
+}
+
+/** The role of an active instance: promoted, else unpromoted in a promotable clone, else started. */
+function runningRole(info: PrimitiveInfo | undefined, promoted: boolean): Role {
+  return promoted ? 'Promoted' : isPromotable(info) ? 'Unpromoted' : 'Started';
 }
 
 function dispatchOperation(st: Step, a: GraphAction, t: Transition, prims: ReadonlyMap<string, PrimitiveInfo>): boolean {
@@ -812,9 +815,7 @@ function monitorsAfterProbe(st: Step, node: string, r: ActionResult, tid: number
   const primitive = baseId(r.resource);
   const info = primitives(st.s.cib.config).get(primitive);
   if (!info) return;
-  const promotable = !!info.clone && (info.clone.promotable || truthy(info.meta.promotable));
-  const role: Role = r.rc === OcfRc.RunningPromoted ? 'Promoted' : promotable ? 'Unpromoted' : 'Started';
-  startMonitors(st, node, r.resource, primitive, role, tid, aid);
+  startMonitors(st, node, r.resource, primitive, runningRole(info, r.rc === OcfRc.RunningPromoted), tid, aid);
 }
 
 /** `replace`: the first request cancels every monitor of the resource there first (intervals that are gone). */

@@ -27,7 +27,7 @@ import { OcfRc, OpStatus, type Cib, type Role } from '../model/cluster.js';
 import { fenceLevels } from './fence-devices.js';
 import { propMs, stonithEnabled, watchdogTimeoutOf } from './options.js';
 import { possiblyActive } from './records.js';
-import { baseId, buildRequest, managed, orphanInfo, primitives, truthy, withStartParams, type PrimitiveInfo } from './resources.js';
+import { baseId, buildRequest, isPromotable, managed, orphanInfo, primitives, truthy, withStartParams, type PrimitiveInfo } from './resources.js';
 import type { ActionResult, NodeInput, NodeOptions, NodeOutput, StepResult } from './types.js';
 
 export type LocalRole = Role;
@@ -248,9 +248,7 @@ function wanted(s: NodeControllerState, id: string, role: LocalRole): 'keep' | '
   const p = policy(s.cib);
   if (p === 'freeze' || p === 'ignore') return 'keep';
   if (p === 'demote') {
-    const info = primitives(s.cib.config).get(baseId(id));
-    const promotable = !!info?.clone && (info.clone.promotable || truthy(info.meta.promotable));
-    if (!promotable) return 'stop';
+    if (!isPromotable(primitives(s.cib.config).get(baseId(id)))) return 'stop';
     return role === 'Promoted' ? 'demote' : 'keep';
   }
   return role === 'Promoted' ? 'demote' : 'stop';

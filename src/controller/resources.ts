@@ -22,6 +22,11 @@ export interface PrimitiveInfo {
   meta: Attributes;
 }
 
+/** Part of a promotable clone (configured so, or by the `promotable` meta attribute). */
+export function isPromotable(info: PrimitiveInfo | undefined): boolean {
+  return !!info?.clone && (info.clone.promotable || truthy(info.meta.promotable));
+}
+
 export function truthy(v: string | undefined): boolean {
   if (v === undefined) return false;
   const t = v.trim().toLowerCase();

@@ -7,7 +7,7 @@ import type { SchedulerResult } from '../scheduler/index.js';
 import type { DcState } from './dc.js';
 import { stonithEnabled, watchdogTimeoutOf } from './options.js';
 import { transitionKey } from './records.js';
-import { managed, primitives, statusId, truthy } from './resources.js';
+import { isPromotable, managed, primitives, statusId, truthy } from './resources.js';
 
 export type Task = 'start' | 'stop' | 'promote' | 'demote' | 'fence' | 'probe';
 
@@ -152,7 +152,7 @@ export function graphFromSchedule(s: DcState, r: SchedulerResult, tid: number): 
   // (Pacemaker's clone-level "demoted before promote"), so promoted-max holds at every instant.
   const cloneOf = (g: GraphAction): string | undefined => {
     const info = g.primitive ? prims.get(g.primitive) : undefined;
-    return info?.clone && (info.clone.promotable || truthy(info.meta.promotable)) ? info.top : undefined;
+    return isPromotable(info) ? info?.top : undefined;
   };
   const demotes = new Map<string, number[]>();
   for (const g of actions) {
