@@ -35,6 +35,9 @@ function sameMac(a: string, b: string): boolean {
 }
 
 export class PeerError extends Error {
+  /** The call went to another of the node's addresses first and got no answer there. */
+  earlierUnanswered = false;
+
   constructor(message: string, readonly remoteCode?: string) {
     super(message);
     this.name = 'PeerError';
@@ -43,10 +46,11 @@ export class PeerError extends Error {
   /**
    * The node answered that it would not act on the request (`unavailable`: not now, not from this
    * sender), or it reached a different node: nothing was done. Any other failure — no answer, a
-   * broken connection, a failure while acting — leaves open whether the request took effect.
+   * broken connection, a failure while acting, a refusal after an unanswered attempt on another
+   * address — leaves open whether the request took effect.
    */
   get refused(): boolean {
-    return this.remoteCode === 'unavailable' || this.remoteCode === 'wrong-node';
+    return !this.earlierUnanswered && (this.remoteCode === 'unavailable' || this.remoteCode === 'wrong-node');
   }
 
   /** The API error code a forwarded request keeps (an input error on the DC is one here too). */
@@ -91,13 +95,17 @@ export class PeerChannel {
     const peer = this.peers.find((p) => p.node === node);
     if (!peer) throw new PeerError(`unknown peer ${node}`);
     let last: Error = new PeerError(`no address for ${node}`);
+    // An attempt that got no answer may have arrived: a later refusal does not undo that.
+    let unanswered = false;
     for (const address of peer.addresses) {
       try {
         return await this.callAt<T>(node, address, peer.port, method, body, timeoutMs);
       } catch (e) {
         last = e as Error;
+        if (unanswered && e instanceof PeerError) e.earlierUnanswered = true;
         // It answered: do not retry elsewhere, unless the address belonged to another node.
         if (e instanceof PeerError && e.remoteCode !== undefined && e.remoteCode !== 'wrong-node') throw e;
+        if (!(e instanceof PeerError && e.remoteCode !== undefined)) unanswered = true;
       }
     }
     throw last;

@@ -84,6 +84,9 @@ test('peer channel: a refusal says nothing was done; a failure while acting or a
     await assert.rejects(a.call('b', 'refuse', {}), (e: PeerError) => e.refused);
     await assert.rejects(a.call('b', 'crash', {}), (e: PeerError) => !e.refused);
     await assert.rejects(a.call('b', 'slow', {}, 200), (e: PeerError) => !e.refused && /no answer/.test(e.message));
+    // Tried on another address first, without an answer there: the refusal no longer proves anything.
+    const twoWays = new PeerChannel('a', 'lab', keys, [{ node: 'b', addresses: ['127.0.0.2', '127.0.0.1'], port: PORT + 2 }], log);
+    await assert.rejects(twoWays.call('b', 'refuse', {}), (e: PeerError) => !e.refused && e.remoteCode === 'unavailable');
   } finally {
     await b.close();
   }
