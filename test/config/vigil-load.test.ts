@@ -244,6 +244,23 @@ test('unsafe settings load with warnings that say why', () => {
   assert.equal(r.settings.noQuorumPolicy, 'ignore');
 });
 
+test('two_node with fence devices warns when both nodes have the same fence delay (they would fence each other at once)', () => {
+  const yaml = (delay: string) => loadVigilYaml(`cluster:
+  name: t
+  nodes:
+    - { name: a, addresses: [192.0.2.1] }
+    - { name: b, addresses: [192.0.2.2] }
+  quorum: { two_node: true }
+  fencing:
+    ${delay}
+    devices:
+      - { device: power, agent: fence_dummy, hosts: [a, b] }
+`, 'w.yaml').warnings.map((w) => `${w.where?.line}: ${w.message}`).join('\n');
+  assert.match(yaml(''), /^\d+: two_node with fence devices and the same fencing.delay for both nodes/m);
+  assert.match(yaml('delay: { a: 5s, b: 5s }'), /same fencing.delay/);
+  assert.doesNotMatch(yaml('delay: { a: 5s }'), /same fencing.delay/);
+});
+
 test('defaults: generated ids, order then_action follows first_action, Serialize is not symmetrical', () => {
   const r = loadVigilYaml(`${base}resources:
   - { primitive: a, agent: builtin:dummy }

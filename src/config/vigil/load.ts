@@ -138,7 +138,7 @@ class Builder {
       fencingTopology: this.levels(),
     };
     const settings = this.settings();
-    this.safetyWarnings(settings);
+    this.safetyWarnings(settings, (fencing.devices ?? []).length > 0);
     return { config, cib: { config, status: emptyStatus() }, settings };
   }
 
@@ -453,12 +453,18 @@ class Builder {
     return settings;
   }
 
-  private safetyWarnings(s: EngineSettings): void {
+  private safetyWarnings(s: EngineSettings, fenceDevices: boolean): void {
     if (!s.fencing.enabled) this.warn(['cluster', 'fencing', 'enabled'], 'fencing is disabled: a node that stops answering but still runs its resources can cause split-brain (both sides run them)');
     if (s.noQuorumPolicy === 'ignore') this.warn(['cluster', 'no_quorum_policy'], 'no_quorum_policy ignore: a partition without quorum keeps running its resources, so both sides of a split can run them (split-brain)');
     const voters = s.nodes.filter((n) => n.votes > 0).length;
     if (voters === 2 && !s.quorum.twoNode && s.quorum.witness === undefined && s.quorum.expectedVotes === undefined) {
       this.warn(['cluster', 'nodes'], 'two voting nodes without two_node or a witness: when either node fails the other loses quorum');
+    }
+    // The two-node fence race: with the same delay for both, a split of the links has each node
+    // fence the other at once, and both go down.
+    const delays = s.nodes.filter((n) => n.votes > 0).map((n) => s.fencing.delayMs[n.name] ?? 0);
+    if (s.quorum.twoNode && s.fencing.enabled && fenceDevices && delays.length === 2 && delays[0] === delays[1]) {
+      this.warn(['cluster', 'fencing'], 'two_node with fence devices and the same fencing.delay for both nodes: if the link between them fails, each fences the other at once and both go down; set fencing.delay for the node that should survive, longer than a fence takes');
     }
   }
 }
