@@ -10,7 +10,8 @@ export function formatStatus(s: DaemonStatus): string {
   lines.push('Nodes:');
   for (const n of s.nodes) {
     const flags = [n.dc ? 'DC' : '', n.standby ? 'standby' : '', n.maintenance ? 'maintenance' : '', n.downSince ? `down since ${n.downSince}` : '',
-      n.state === 'unclean' ? 'not fenced yet: its resources wait' : ''].filter(Boolean);
+      n.state === 'unclean' ? 'not fenced yet: its resources wait' : '',
+      n.lastFence && n.state !== 'online' ? `last fenced${n.lastFence.at ? ` ${n.lastFence.at}` : ''}: ${n.lastFence.how}` : ''].filter(Boolean);
     const links = Object.entries(n.links).map(([l, v]) => `${l} ${v}`).join(', ');
     lines.push(`  ${n.name.padEnd(12)} ${n.state.padEnd(8)}${flags.length ? ` [${flags.join(', ')}]` : ''}${links ? `  links: ${links}` : ''}`);
   }

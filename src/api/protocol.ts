@@ -62,6 +62,8 @@ export interface NodeStatusView {
   links: Record<string, string>;
   /** When it went down (fenced, lost or left), as the CIB records it. */
   downSince?: string;
+  /** Its last recorded fencing: when and how. */
+  lastFence?: { at?: string; how: string };
 }
 
 export interface ResourceFailureView { node: string; operation: string; count: number; exitReason?: string }

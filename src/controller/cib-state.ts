@@ -48,7 +48,7 @@ export function applyUpdate(cib: Cib, update: CibUpdate): Cib {
       });
     }
     case 'node-state':
-      return withNode(cib, update.node, (n) => nodeStateChange(n, update.state, update.at, inMaintenance(cib, n)));
+      return withNode(cib, update.node, (n) => nodeStateChange(n, update.state, update.at, inMaintenance(cib, n), update.how));
     case 'resource-cleanup':
       return cleanup(cib, update.rsc, update.node);
     case 'constraint-add': {
@@ -127,7 +127,7 @@ function inMaintenance(cib: Cib, n: NodeState): boolean {
   return yes(cib.config.properties['maintenance-mode']) || yes(cib.config.nodes.find((c) => c.name === n.name)?.attributes.maintenance) || yes(n.transientAttributes.maintenance);
 }
 
-function nodeStateChange(n: NodeState, state: CibUpdate & { kind: 'node-state' } extends { state: infer S } ? S : never, at: number | undefined, maintenance: boolean): NodeState {
+function nodeStateChange(n: NodeState, state: CibUpdate & { kind: 'node-state' } extends { state: infer S } ? S : never, at: number | undefined, maintenance: boolean, how?: string): NodeState {
   switch (state) {
     case 'joined': {
       const { unclean: _u, shutdown: _s, ...rest } = n;
@@ -146,7 +146,10 @@ function nodeStateChange(n: NodeState, state: CibUpdate & { kind: 'node-state' }
     case 'fenced': {
       // Confirmed down: nothing runs there any more, so its history and transient attributes go.
       const { unclean: _u, ...rest } = n;
-      return { ...rest, inCluster: false, controllerOnline: false, join: 'down', expected: 'down', transientAttributes: {}, history: [], ...(at !== undefined ? { shutdown: at } : {}) };
+      return {
+        ...rest, inCluster: false, controllerOnline: false, join: 'down', expected: 'down', transientAttributes: {}, history: [],
+        ...(at !== undefined ? { shutdown: at } : {}), ...(how !== undefined ? { lastFence: { ...(at !== undefined ? { at } : {}), how } } : {}),
+      };
     }
     case 'unclean':
       return { ...n, unclean: true };

@@ -484,7 +484,7 @@ function onFenceResult(st: Step, node: string, key: string, ok: boolean, reason?
   if (key.startsWith('watchdog:')) return;
   const a = s.transition?.actions.find((x) => x.task === 'fence' && x.key === key);
   if (ok) {
-    nodeFenced(st, node, 'fenced');
+    nodeFenced(st, node, 'fenced', a ? `${a.fenceType ?? 'reboot'}: ${a.reason ?? 'node is unclean'}` : undefined);
     if (a) a.state = 'done';
     return;
   }
@@ -497,7 +497,8 @@ function onFenceResult(st: Step, node: string, key: string, ok: boolean, reason?
 }
 
 /** The node is certainly down: erase what it was running and let the scheduler recover it. */
-function nodeFenced(st: Step, node: string, how: string): void {
+/** `detail`: what is recorded besides `how` (the fence action and its reason). */
+function nodeFenced(st: Step, node: string, how: string, detail?: string): void {
   const s = st.s;
   const at = Math.floor(st.now / 1000);
   s.unsafe.delete(node);
@@ -506,8 +507,9 @@ function nodeFenced(st: Step, node: string, how: string): void {
     s.fencedListed.add(node);
     s.members = s.members.filter((m) => m !== node);
   }
-  st.propose({ kind: 'node-state', node, state: 'fenced', at });
-  s.cib = applyUpdate(s.cib, { kind: 'node-state', node, state: 'fenced', at });
+  const update: CibUpdate = { kind: 'node-state', node, state: 'fenced', at, how: detail ? `${how} (${detail})` : how };
+  st.propose(update);
+  s.cib = applyUpdate(s.cib, update);
   st.log('info', `${node} ${how}: its resources can be recovered`);
   for (const a of s.transition?.actions ?? []) if (a.task === 'fence' && a.node === node && (a.state === 'waiting' || a.state === 'in-flight')) a.state = 'done';
   st.markDirty(`${node} ${how}`);

@@ -34,7 +34,7 @@ export type CibUpdate =
   /** Add to a fail count (saturating at INFINITY = 1,000,000), so that concurrent failures all count. */
   | { kind: 'fail-count-increment'; node: NodeName; rsc: ResourceId; operation: string; intervalMs: Millis; by: number; lastFailure: EpochSeconds }
   /** A node's membership changed. */
-  | { kind: 'node-state'; node: NodeName; state: NodeMembershipChange; at?: EpochSeconds }
+  | { kind: 'node-state'; node: NodeName; state: NodeMembershipChange; at?: EpochSeconds; how?: string }
   /** Forget a resource's history and fail counts (on one node, or everywhere), so it is probed again. */
   | { kind: 'resource-cleanup'; rsc: ResourceId; node?: NodeName }
   /** Add (or replace, by id) a constraint: `vigil resource move|ban` create these. */

@@ -826,6 +826,7 @@ export class Vigild {
         links: self ? { local: 'self' } : Object.fromEntries(Object.entries(peer?.links ?? {}).map(([l, s]) => [l, String(s)])),
       };
       if (st?.shutdown !== undefined && !alive) v.downSince = new Date(st.shutdown * 1000).toISOString();
+      if (st?.lastFence) v.lastFence = { how: st.lastFence.how, ...(st.lastFence.at !== undefined ? { at: new Date(st.lastFence.at * 1000).toISOString() } : {}) };
       return v;
     });
     let current: Array<{ rsc: string; node: string; role: string }> = [];

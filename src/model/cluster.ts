@@ -355,6 +355,8 @@ export interface NodeState {
   unclean?: boolean;
   /** Time the node was last fenced / left, when recorded. */
   shutdown?: EpochSeconds;
+  /** The last fencing of the node that Vigil recorded: when, and how (device and reason, operator, race, watchdog). */
+  lastFence?: { at?: EpochSeconds; how: string };
   /** Transient attributes: fail-count-*, last-failure-*, shutdown, probe_complete, standby, ... */
   transientAttributes: Attributes;
   history: ResourceHistory[];

@@ -149,6 +149,7 @@ describe('DC controller: fencing', () => {
     c.input({ type: 'membership', now: c.now, members: c.members });
     c.runFor(1_000);
     assert.ok(c.fencedAt.has('n2'), 'the fence powered n2 off');
+    assert.match(c.cib.status.nodes.find((n) => n.name === 'n2')!.lastFence?.how ?? '', /^fenced \(reboot: /, 'how it was fenced is recorded');
     // The membership has not noticed yet: n2 is still listed (another peer event feeds it again).
     c.input({ type: 'membership', now: c.now, members: c.members });
     c.runFor(1_000);

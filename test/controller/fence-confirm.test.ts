@@ -72,15 +72,17 @@ describe('DC controller: operator confirms a node is down (vigil fence confirm)'
     assert.deepEqual(check, { ok: true, pending: true });
 
     const mark = c.outputs.length;
+    const confirmedAt = Math.floor(c.now / 1000);
     c.input({ type: 'fence-confirmed', now: c.now, node: 'n2' });
     const proposals = c.outputs.slice(mark).flatMap((o) => (o.type === 'propose' ? [o.update] : []));
-    assert.deepEqual(proposals[0], { kind: 'node-state', node: 'n2', state: 'fenced', at: Math.floor(c.now / 1000) }, 'the same record a fence device\'s success makes');
+    assert.deepEqual(proposals[0], { kind: 'node-state', node: 'n2', state: 'fenced', at: Math.floor(c.now / 1000), how: 'confirmed by operator' }, 'the record a fence device\'s success makes, saying how');
     assert.ok(logs(c).some((m) => m === 'n2 confirmed by operator: its resources can be recovered'));
     assert.ok(!c.dc.unsafe.has('n2'));
     c.runFor(5_000);
     const n2 = c.cib.status.nodes.find((n) => n.name === 'n2')!;
     assert.equal(n2.expected, 'down');
     assert.deepEqual(n2.history, [], 'its history is erased, as after fencing');
+    assert.deepEqual(n2.lastFence, { at: confirmedAt, how: 'confirmed by operator' }, 'recorded for vigil status');
     assert.equal(startsElsewhere(c, lostAt, 'n2').length, 1, 'db started elsewhere once');
     assert.ok(!c.dc.transition?.actions.some((a) => a.task === 'fence' && a.state !== 'done'), 'no fencing left pending');
     assert.equal(c.fences.length, 0, 'no fence request was ever sent for n2');

@@ -70,6 +70,9 @@ constraints:
     });
     assert.equal(after.nodes.find((x) => x.name === victim)?.state, 'offline', 'fenced: no longer unclean');
     assert.ok(after.nodes.find((x) => x.name === victim)?.downSince, 'down since the confirmation');
+    assert.equal(after.nodes.find((x) => x.name === victim)?.lastFence?.how, 'confirmed by operator');
+    const shown = cli(['status', '--runtime-dir', runDir(asker2)]);
+    assert.match(shown.stdout, new RegExp(`${victim} +offline .*last fenced \\S+: confirmed by operator`));
     assert.match(c.log(newDc), new RegExp(`${victim} confirmed by operator: its resources can be recovered`));
     // The DC of a survivor is a member and up: refused.
     const self = cli(['fence', 'confirm', newDc, '--runtime-dir', runDir(asker2)]);
