@@ -197,7 +197,15 @@ export function dcStep(state: DcState, input: DcInput): StepResult<DcState, DcOu
 
 function onCommitted(st: Step, update: CibUpdate): void {
   const s = st.s;
+  const inMaintenance = [...memberNodes(s)].filter((n) => nodeInMaintenance(s, n));
   s.cib = applyUpdate(s.cib, update);
+  // Nothing was probed or watched on a node in maintenance, so what is recorded there may be
+  // stale (it may even have rebooted): it is probed again when it leaves maintenance.
+  for (const n of inMaintenance) {
+    if (nodeInMaintenance(s, n)) continue;
+    s.reprobe.add(n);
+    st.markDirty(`${n} left maintenance`);
+  }
   if (s.unsafe.size > 0 && !stonithEnabled(s.cib)) {
     // The operator turned fencing off: lost nodes count as down from now on (unsafe, as asked).
     st.log('warn', `fencing disabled: ${[...s.unsafe.keys()].join(', ')} treated as down without fencing`);

@@ -94,7 +94,6 @@ export class Vigild {
    */
   private readonly leaving = new Map<string, number | undefined>();
   private readonly fenceDevices = new Set<string>();
-  private fenceCalls = 1_000_000_000;
   private readonly warnings: string[] = [];
 
   constructor(private readonly o: VigildOptions) {
@@ -109,6 +108,10 @@ export class Vigild {
     this.cib = { config: o.loaded.config, status: { haveQuorum: false, nodes: [], tickets: {} } };
     this.engine = new Engine({ settings: s, node: o.node, stateDir: join(this.stateDir, 'engine'), logger: this.log });
     this.executor = new Executor({
+      // Call ids above any this node's earlier processes handed out: the CIB keeps "an older call
+      // never replaces a newer one", and a new executor counting from 1 again had its results
+      // ignored after a restart the DC did not notice (vigil sim --whole found a dual-active).
+      firstCallId: Date.now(),
       agents: {
         nodeName: o.node,
         stateDir: join(this.runtimeDir, 'agents'),
@@ -499,7 +502,7 @@ export class Vigild {
       if (req.intervalMs > 0) return null; // the device is checked on use; no recurring runs here
     }
     const result: ActionResult = {
-      callId: ++this.fenceCalls, resource: req.resource, action: req.action, intervalMs: req.intervalMs, rc, opStatus: 0,
+      callId: this.executor.takeCallId(), resource: req.resource, action: req.action, intervalMs: req.intervalMs, rc, opStatus: 0,
       ...(exitReason ? { exitReason } : {}), durationMs: Date.now() - t0, startedAt: t0, finishedAt: Date.now(), userData: req.userData,
     };
     this.ctl.nodeInput({ type: 'executed', now: Date.now(), result });

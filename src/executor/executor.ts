@@ -175,6 +175,11 @@ export class Executor {
     return this.nextCallId - 1;
   }
 
+  /** A call id in this executor's sequence for an operation its owner carries out itself. */
+  takeCallId(): number {
+    return this.nextCallId++;
+  }
+
   /** Run one operation; never rejects (every failure is a result). */
   execute(req: OperationRequest): Promise<OperationResult> {
     const callId = this.nextCallId++;

@@ -377,3 +377,21 @@ describe('DC controller: maintenance entered while a start runs', () => {
     assert.ok(!c.dispatched.some((d) => d.req.node === start.req.node && d.at > start.at), c.dispatched.filter((d) => d.at > start.at).map((d) => `${d.req.action}@${d.req.node}`).join(' '));
   });
 });
+
+describe('DC controller: leaving maintenance', () => {
+  it('the node is probed again: what runs there changed while nothing watched it', () => {
+    const c = new MiniCluster(cibFromYaml(SINGLE), ['n1', 'n2', 'n3']);
+    c.runFor(5_000);
+    assert.deepEqual(c.activeOn('app'), ['n2']);
+    c.input({ type: 'committed', now: c.now, update: { kind: 'node-attribute', node: 'n2', name: 'maintenance', value: 'true', lifetime: 'forever' } });
+    c.runFor(5_000);
+    // Meanwhile app stops there (an operator, a reboot): the DC cannot know.
+    c.reality.get('n2')!.delete('app');
+    const before = c.dispatched.length;
+    c.input({ type: 'committed', now: c.now, update: { kind: 'node-attribute', node: 'n2', name: 'maintenance', value: null, lifetime: 'forever' } });
+    c.runFor(5_000);
+    const sent = c.dispatched.slice(before);
+    assert.ok(sent.some((d) => d.req.node === 'n2' && d.req.action === 'monitor' && d.req.intervalMs === 0), 'n2 probed');
+    assert.deepEqual(c.activeOn('app'), ['n2'], 'found stopped, started again');
+  });
+});

@@ -12,7 +12,7 @@ import { NO_INJECTION, World, WholeViolation, type TimelineEvent, type Violation
 
 export const SCENARIOS = [
   'crash', 'crash-dc', 'partition', 'one-way', 'flapping', 'pause', 'resource-failure', 'resource-hang',
-  'fence-failure', 'config-change-failover', 'admin-during-faults', 'mixed',
+  'fence-failure', 'config-change-failover', 'admin-during-faults', 'clean-leave', 'mixed',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -243,8 +243,18 @@ export class WholeRun {
         if (p.chance(0.5)) this.later(p.range(1000, 5000), () => this.admin());
         return;
       }
+      case 'clean-leave': {
+        // `vigil stop` of a node running something (or of the DC), started again later.
+        const n = p.chance(0.5) ? (w.currentDc() ?? this.busyNode()) : this.busyNode();
+        const at = p.range(0, 1500);
+        const back = p.range(1000, Math.max(1000, len - at));
+        this.faults.push(`vigil stop ${n.id} at +${at.toFixed(0)}, started again ${back.toFixed(0)} ms after it is down`);
+        if (alone) w.leaveIsTheOnlyFault = true;
+        this.later(at, () => w.leave(n, back));
+        return;
+      }
       case 'mixed': {
-        const kinds: ScenarioName[] = ['crash', 'crash-dc', 'partition', 'one-way', 'flapping', 'pause', 'resource-failure', 'resource-hang', 'fence-failure', 'config-change-failover', 'admin-during-faults'];
+        const kinds: ScenarioName[] = ['crash', 'crash-dc', 'partition', 'one-way', 'flapping', 'pause', 'resource-failure', 'resource-hang', 'fence-failure', 'config-change-failover', 'admin-during-faults', 'clean-leave'];
         const k = p.int(2, 4);
         for (let i = 0; i < k; i++) {
           const kind = p.pick(kinds);

@@ -19,7 +19,7 @@ import type { CoordinationOptions, Input, MembershipConfig, Message, Output, Per
 import type { VigilLoadResult } from '../../config/index.js';
 import type { ActionResult, DcInput, DcOutput, ExecuteRequest, FenceRequest, NodeInput, NodeOutput } from '../../controller/types.js';
 import type { DcState } from '../../controller/dc.js';
-import type { NodeControllerState } from '../../controller/node.js';
+import { twoNodePeerOf, type NodeControllerState } from '../../controller/node.js';
 import { applyUpdate } from '../../controller/cib-state.js';
 import { parseTransitionKey } from '../../controller/records.js';
 import { schedulerView } from '../../controller/transition-graph.js';
@@ -66,7 +66,7 @@ interface OpReq {
 }
 
 interface Job { req: OpReq; done: (r: ActionResult) => void; monitor?: Monitor }
-interface Lane { busy: boolean; queue: Job[] }
+interface Lane { busy: boolean; queue: Job[]; current?: OpReq }
 interface Monitor { key: string; req: OpReq; cancelled: boolean; last?: { rc: number; opStatus: number } }
 
 /** One operation a DC transition dispatched: for "then-start never begins before first-start completed". */
@@ -106,6 +106,12 @@ export interface WNode {
   wdToken: number;
   backlog: Ev[];
   proposals: number;
+  /** `vigil stop` under way (vigild.stopping): no new start, promote or recurring monitor. */
+  stopping: boolean;
+  /** Peers that said goodbye, with the incarnation that said it (vigild.leaving). */
+  leaving: Map<string, number>;
+  /** Engine.heldIncarnation: the incarnation of a peer whose vote this node holds. */
+  heldInc: Map<string, number>;
 }
 
 /** What the fault injectors switch on and off (scenarios drive them). */
@@ -170,6 +176,10 @@ export class World {
   private readonly stonith = new Set<string>();
   /** Nodes whose hardware died: they never power on again (a fence "succeeds" on them, as a switch turning off an outlet that is off). */
   readonly deadForGood = new Set<string>();
+  /** Nodes that said goodbye after stopping everything, until they boot again. */
+  readonly cleanlyLeft = new Set<string>();
+  /** Set by a scenario whose only fault is a clean leave: fencing the node that left is then a violation. */
+  leaveIsTheOnlyFault = false;
 
   constructor(readonly o: WorldOptions) {
     this.rng = new Prng(o.seed);
@@ -192,7 +202,7 @@ export class World {
         disk: emptyPersisted(), raft: null, raftQueue: [], raftRunning: false, raftToken: 0, raftTimerAt: NaN, mem: null, memToken: 0,
         lastDc: false, lastQuorate: false, cib: this.freshCib(), configSeen: false, proposingConfig: false, sinceCompact: 0,
         dc: null, ctl: null, joinedOnce: false, rsc: new Map(), lanes: new Map(), monitors: new Map(), callId: 0,
-        wdDeadline: null, wdToken: 0, backlog: [], proposals: 0,
+        wdDeadline: null, wdToken: 0, backlog: [], proposals: 0, stopping: false, leaving: new Map(), heldInc: new Map(),
       };
       this.nodes.push(n);
       this.byId.set(m.id, n);
@@ -332,9 +342,13 @@ export class World {
     n.rsc = new Map();
     n.lanes = new Map();
     n.monitors = new Map();
-    // vigild makes a new Executor at every start: call ids count from 1 again (unless told to
-    // model an executor whose call ids keep increasing across restarts).
-    if (!this.o.callIdsContinue) n.callId = 0;
+    n.stopping = false;
+    n.leaving = new Map();
+    n.heldInc = new Map();
+    this.cleanlyLeft.delete(n.id);
+    // vigild makes a new Executor at every start, its call ids starting at the wall clock (ms), so
+    // above anything the node's earlier processes handed out (or, told so, simply continuing).
+    if (!this.o.callIdsContinue) n.callId = Math.max(n.callId, Math.floor(this.wall(n)));
     const now = this.wall(n);
     const disk: PersistedState = { ...n.disk, entries: n.disk.entries.slice() };
     n.raft = createNode({ id: n.id, bootstrap: this.bootstrap, opts: this.coord, persisted: disk, now, seed: this.rng.seed() });
@@ -418,9 +432,16 @@ export class World {
     if (out.restore) this.onRestore(n, out.restore.data);
     for (const m of out.send) {
       const to = this.byId.get(m.to);
-      if (to) this.datagram(n, to, () => this.onRaftMessage(to, m));
+      const inc = this.heartbeatInc(n);
+      if (to) this.datagram(n, to, () => this.onRaftMessage(to, m, inc));
     }
     for (const ev of out.events) {
+      if (ev.type === 'vote-held') {
+        const inc = n.mem?.peers[ev.node]?.incarnation;
+        if (inc !== undefined) n.heldInc.set(ev.node, inc);
+      } else if (ev.type === 'vote-released') {
+        n.heldInc.delete(ev.node);
+      }
       if (ev.type === 'leader') {
         this.note(n.id, `engine: DC is ${ev.leader ?? 'unknown'} (term ${ev.term})`);
         if (n.ctl) this.nodeInput(n, { type: 'dc-changed', now: this.wall(n), dc: ev.leader });
@@ -440,8 +461,15 @@ export class World {
     if (out.persistSeq !== 0 && n.raft) n.raftQueue.push({ type: 'persisted', now: this.wall(n), seq: out.persistSeq });
   }
 
-  private onRaftMessage(n: WNode, m: Message): void {
+  /** Engine.onInbound: a message of the process whose vote this node holds was delayed in the network. */
+  private onRaftMessage(n: WNode, m: Message, fromInc: number): void {
+    if (n.heldInc.get(m.from) === fromInc) { this.note(n.id, `engine: message from ${m.from} before its held vote dropped`); return; }
     this.feedRaft(n, { type: 'message', now: this.wall(n), message: m });
+  }
+
+  /** The incarnation a node's frames carry (what its peers' membership knows it by). */
+  private heartbeatInc(n: WNode): number {
+    return n.inc + 1;
   }
 
   private onRestore(n: WNode, data: string): void {
@@ -529,7 +557,7 @@ export class World {
       if (o.kind === 'send-heartbeat') {
         for (const p of this.nodes) {
           if (p === n) continue;
-          const inc = n.inc + 1;
+          const inc = this.heartbeatInc(n);
           this.datagram(n, p, () => this.feedMem(p, { kind: 'heartbeat', now: this.wall(p), from: n.id, link: this.link, incarnation: inc }));
         }
         continue;
@@ -537,6 +565,8 @@ export class World {
       if (o.kind === 'peer-up' || o.kind === 'peer-dead' || o.kind === 'peer-restarted' || o.kind === 'peer-late' || o.kind === 'peer-recovered') {
         changed = true;
         if (o.kind === 'peer-restarted') restarted.push(o.peer);
+        // vigild: a goodbye holds until the node is back as a new process.
+        if (o.kind === 'peer-restarted' || (o.kind === 'peer-up' && o.incarnation !== n.leaving.get(o.peer))) n.leaving.delete(o.peer);
         if (o.kind === 'peer-dead' || o.kind === 'peer-up' || o.kind === 'peer-restarted') this.note(n.id, `membership: ${o.kind} ${o.peer}`);
       }
     }
@@ -544,7 +574,12 @@ export class World {
     // naming the peers that came back as a new incarnation (their executor lost its state); the DC
     // also hears which peers the node controller fenced in a two-node fence race.
     if (!changed) return;
-    const r = restarted.length ? { restarted } : {};
+    this.feedMembership(n, restarted);
+  }
+
+  /** vigild.feedMembership. */
+  private feedMembership(n: WNode, restarted: string[] = []): void {
+    const r = { ...(restarted.length ? { restarted } : {}), left: [...n.leaving.keys()] };
     if (n.ctl) this.nodeInput(n, { type: 'membership', now: this.wall(n), members: this.members(n), ...r });
     if (n.dc) this.dcInput(n, { type: 'membership', now: this.wall(n), members: this.members(n), ...r, ...this.fencedByRace(n) });
   }
@@ -553,7 +588,7 @@ export class World {
   members(n: WNode): string[] {
     const cfg = this.o.loaded.settings.nodes;
     const peers = n.mem ? Object.entries(n.mem.peers).filter(([, v]) => v.status === 'alive' || v.status === 'late').map(([id]) => id) : [];
-    return [n.id, ...peers.filter((p) => cfg.some((x) => x.name === p))];
+    return [n.id, ...peers.filter((p) => cfg.some((x) => x.name === p) && !n.leaving.has(p))];
   }
 
   // ------------------------------------------------------------------------------------------- controllers (src/daemon/controllers.ts)
@@ -579,7 +614,7 @@ export class World {
     }, n.cib, now, n.raft ? isQuorate(n.raft, now) : false);
     n.dc = { state, step: CONTROLLER.dcStep as Driven<DcInput, DcOutput>['step'], busy: false, queue: [], token: 0, instance: ++this.dcInstances };
     this.note(n.id, 'DC controller started');
-    this.dcInput(n, { type: 'membership', now, members: this.members(n), ...this.fencedByRace(n) });
+    this.dcInput(n, { type: 'membership', now, members: this.members(n), left: [...n.leaving.keys()], ...this.fencedByRace(n) });
     if (!n.configSeen && !n.proposingConfig) {
       n.proposingConfig = true;
       this.propose(n, { kind: 'config', config: this.o.loaded.config });
@@ -709,18 +744,19 @@ export class World {
 
   /** vigild.dispatch: run here, or send to the node over the peer channel. */
   private dispatch(n: WNode, req: ExecuteRequest): void {
+    // As vigild: a refusal means nothing ran; no answer leaves it open.
+    const undeliverable = (maybeRan: boolean) => (): void => {
+      this.note(n.id, `execute request ${req.action} ${req.resource} to ${req.node} ${maybeRan ? 'got no answer' : 'refused'}`);
+      this.dcInput(n, { type: 'action-undeliverable', now: this.wall(n), node: req.node, userData: req.userData, maybeRan });
+    };
     if (req.node === n.id) {
+      if (this.refuseWhileStopping(n, req)) { this.at(this.t + 500 / n.rate, n, 'pausable', undeliverable(false)); return; }
       this.executeHere(n, req, (r) => { if (r) this.dcInput(n, { type: 'action-result', now: this.wall(n), node: req.node, result: r }); });
       return;
     }
     const to = this.byId.get(req.node);
     if (!to) return;
     const dcTerm = n.raft?.term;
-    // As vigild: a refusal means nothing ran; no answer leaves it open.
-    const undeliverable = (maybeRan: boolean) => (): void => {
-      this.note(n.id, `execute request ${req.action} ${req.resource} to ${req.node} ${maybeRan ? 'got no answer' : 'refused'}`);
-      this.dcInput(n, { type: 'action-undeliverable', now: this.wall(n), node: req.node, userData: req.userData, maybeRan });
-    };
     this.rpc<ActionResult | null | 'refused'>(n, to, req.timeoutMs + 15_000,
       (reply) => {
         // vigild.onPeer: only the DC the node follows, in its term, gives orders (daemon/dc-orders.ts).
@@ -737,6 +773,7 @@ export class World {
           reply('refused');
           return;
         }
+        if (this.refuseWhileStopping(to, req)) { reply('refused'); return; }
         this.executeHere(to, req, reply);
       },
       (r) => {
@@ -745,6 +782,86 @@ export class World {
         else if (r) this.dcInput(n, { type: 'action-result', now: this.wall(n), node: req.node, result: r });
       },
       undeliverable(true));
+  }
+
+  /** vigild.refuseWhileStopping: a node that is leaving brings nothing up any more. */
+  private refuseWhileStopping(n: WNode, req: ExecuteRequest): boolean {
+    if (!n.stopping || !(req.action === 'start' || req.action === 'promote' || req.intervalMs > 0)) return false;
+    if (this.record) this.note(n.id, `execute ${req.action} ${req.resource} refused: this node is leaving`);
+    return true;
+  }
+
+  /**
+   * vigild.shutdown (`vigil stop`): ask the DC to move this node's resources away, stop what is
+   * left, stop the engine, then say goodbye to every peer; the node is then off until
+   * `restartAfterMs` later. A node that could not stop everything leaves without a goodbye (the
+   * cluster takes it for lost and fences it).
+   */
+  leave(n: WNode, restartAfterMs: number): void {
+    if (!n.on || n.stopping || n.witness) return;
+    n.stopping = true;
+    this.note(n.id, 'ADMIN: vigil stop');
+    const until = this.t + 60_000;
+    const proposed = this.proposeAtDc({ kind: 'node-attribute', node: n.id, name: 'shutdown', value: String(Math.floor(this.wall(n) / 1000)) });
+    const waitMoved = (): void => {
+      const quorate = !!n.raft && isQuorate(n.raft, this.wall(n));
+      if (proposed && n.rsc.size > 0 && this.t < until && quorate) { this.at(this.t + 100 / n.rate, n, 'pausable', waitMoved); return; }
+      waitStarts();
+    };
+    const starting = (): boolean => [...n.lanes.values()].some((l) => l.busy && (l.current?.action === 'start' || l.current?.action === 'promote'));
+    const waitStarts = (): void => {
+      if (starting() && this.t < until) { this.at(this.t + 50 / n.rate, n, 'pausable', waitStarts); return; }
+      stopNext([...n.rsc.keys()].reverse());
+    };
+    const stopNext = (ids: string[]): void => {
+      const id = ids.shift();
+      if (id === undefined) { afterStops(); return; }
+      const req: OpReq = { resource: id, primitive: id.replace(/:\d+$/, ''), action: 'stop', intervalMs: 0, timeoutMs: 20_000, agentClass: 'builtin' };
+      this.cancelMonitors(n, id);
+      this.enqueue(n, { req, done: () => stopNext(ids) });
+    };
+    const afterStops = (): void => {
+      if (n.rsc.size > 0) {
+        this.powerOff(n, `vigil stop: not cleanly (${[...n.rsc.keys()].join(', ')} could not be stopped; the cluster will fence it)`);
+        this.restartLater(n, restartAfterMs);
+        return;
+      }
+      if (n.raft && isDc(n.raft, this.wall(n))) {
+        n.dc = null;
+        this.propose(n, { kind: 'node-state', node: n.id, state: 'left', at: Math.floor(this.wall(n) / 1000) });
+        this.at(this.t + 100 / n.rate, n, 'pausable', stopEngine);
+      } else stopEngine();
+    };
+    const stopEngine = (): void => {
+      const inc = this.heartbeatInc(n);
+      n.raft = null;
+      n.mem = null;
+      // vigild waits 50 ms for the last datagrams to land, then says goodbye over TCP.
+      this.at(this.t + 50 / n.rate, n, 'pausable', () => {
+        this.cleanlyLeft.add(n.id);
+        // vigild.close once every peer answered (or its call timed out): the process ends.
+        const peers = this.nodes.filter((p) => p !== n);
+        let open = peers.length;
+        const settled = (): void => {
+          if (--open > 0) return;
+          this.powerOff(n, 'vigil stop: left cleanly');
+          this.restartLater(n, restartAfterMs);
+        };
+        for (const p of peers) this.rpc<null>(n, p, 3000, (reply) => { this.goodbye(p, n.id, inc); reply(null); }, settled, settled);
+      });
+    };
+    waitMoved();
+  }
+
+  /** vigild.onPeer('leave'): the node stopped its resources and its engine. */
+  private goodbye(p: WNode, from: string, inc: number): void {
+    this.note(p.id, `${from} leaves the cluster`);
+    p.leaving.set(from, inc);
+    this.feedMembership(p);
+    if (twoNodePeerOf(quorumView(this.o.loaded.settings), p.id) === from) {
+      this.note(p.id, `${from} left cleanly (two-node): holding its vote`);
+      this.feedRaft(p, { type: 'left', now: this.wall(p), node: from });
+    }
   }
 
   /** vigild.reportToDc: to whichever node is DC now. */
@@ -765,6 +882,7 @@ export class World {
   private runFence(n: WNode, req: FenceRequest, from: 'dc' | 'node' = 'dc'): void {
     const target = this.byId.get(req.node);
     if (!target) return;
+    if (this.leaveIsTheOnlyFault && this.cleanlyLeft.has(target.id)) this.fail('fenced-after-clean-leave', `${n.id} fences ${target.id}, which left cleanly (vigil stop) and has not come back yet: ${req.reason}`, n.id);
     this.stats.fences++;
     if (req.method === 'watchdog') {
       this.note(n.id, `asks ${req.node} to self-fence (${req.reason}); waits watchdog-timeout regardless`);
@@ -872,9 +990,10 @@ export class World {
   private nextJob(n: WNode, lane: Lane): void {
     for (;;) {
       const job = lane.queue.shift();
-      if (!job) { lane.busy = false; return; }
+      if (!job) { lane.busy = false; lane.current = undefined; return; }
       if (job.monitor?.cancelled) continue;
       lane.busy = true;
+      lane.current = job.req;
       this.begin(n, lane, job);
       return;
     }
