@@ -121,7 +121,7 @@ function withNode(cib: Cib, name: string, f: (n: NodeState) => NodeState): Cib {
   return bump({ ...cib, status: { ...cib.status, nodes } }, false);
 }
 
-/** Maintenance: nothing is probed there, so what is recorded is all anyone knows. */
+/** Maintenance: only what is unknown is probed there, so what is recorded is kept. */
 function inMaintenance(cib: Cib, n: NodeState): boolean {
   const yes = (v: string | undefined): boolean => v !== undefined && ['true', 'on', 'yes', '1', 'y'].includes(v.trim().toLowerCase());
   return yes(cib.config.properties['maintenance-mode']) || yes(cib.config.nodes.find((c) => c.name === n.name)?.attributes.maintenance) || yes(n.transientAttributes.maintenance);
@@ -131,9 +131,9 @@ function nodeStateChange(n: NodeState, state: CibUpdate & { kind: 'node-state' }
   switch (state) {
     case 'joined': {
       const { unclean: _u, shutdown: _s, ...rest } = n;
-      // A node that was away (restarted, or cut off) may have changed anything meanwhile, and a
-      // restarted executor numbers its calls from 1 again: forget its history; the DC probes it.
-      // Not in maintenance: nothing is probed there, and what is recorded is all anyone knows.
+      // A node that was away (restarted, or cut off) may have changed anything meanwhile: forget
+      // its history; the DC probes it. Not in maintenance: only what is unknown is probed there,
+      // and what is recorded is the best anyone knows.
       const history = n.inCluster || maintenance ? n.history : [];
       return { ...rest, history, inCluster: true, controllerOnline: true, join: 'member', expected: 'member' };
     }

@@ -83,7 +83,12 @@ export function probeActions(s: DcState, tid: number): GraphAction[] {
   const out: GraphAction[] = [];
   const prims = primitives(s.cib.config);
   for (const node of memberNodes(s)) {
-    if (nodeInMaintenance(s, node) || s.unsafe.has(node)) continue;
+    if (s.unsafe.has(node)) continue;
+    // A node in maintenance is left alone, except where nothing is known of a resource there (its
+    // history was erased when it rejoined, before it entered maintenance): a probe changes
+    // nothing, and without it the DC would take the resource for stopped there and start it
+    // elsewhere (vigil sim --whole --scenario mixed --seed 3139).
+    const maintenance = nodeInMaintenance(s, node);
     const ns = s.cib.status.nodes.find((n) => n.name === node);
     if (!ns || !ns.inCluster) continue;
     const known = new Set(ns.history.map((h) => h.rsc));
@@ -93,7 +98,7 @@ export function probeActions(s: DcState, tid: number): GraphAction[] {
         ? Array.from({ length: Number.parseInt(info.meta['clone-max'] ?? '', 10) || s.cib.config.nodes.length }, (_, i) => `${id}:${i}`)
         : [id];
       for (const rid of ids) {
-        if (known.has(rid) && !s.reprobe.has(node)) continue;
+        if (known.has(rid) && (maintenance || !s.reprobe.has(node))) continue;
         const a: GraphAction = { id: out.length, task: 'probe', node, resource: rid, primitive: id, pseudo: false, inGraph: true, state: 'waiting', inputs: [] };
         a.key = transitionKey(a.id, tid, OcfRc.NotRunning, s.opts.self);
         out.push(a);

@@ -1128,7 +1128,8 @@ export class World {
     const conf = cib.config.nodes.find((x) => x.name === req.node);
     const st = cib.status.nodes.find((x) => x.name === req.node);
     const on = (v: string | undefined): boolean => v !== undefined && ['true', 'on', 'yes', '1', 'y'].includes(v.toLowerCase());
-    if (on(cib.config.properties['maintenance-mode']) || on(conf?.attributes.maintenance) || on(st?.transientAttributes.maintenance)) {
+    const probe = req.action === 'monitor' && req.intervalMs === 0;
+    if (!probe && (on(cib.config.properties['maintenance-mode']) || on(conf?.attributes.maintenance) || on(st?.transientAttributes.maintenance))) {
       this.fail('maintenance', `${who} on ${n.id} asked for ${req.action} of ${req.resource} on ${req.node}, which is in maintenance`, n.id);
     }
     const meta = { ...cib.config.rscDefaults, ...this.metaOf(cib, req.primitive) };
