@@ -35,3 +35,11 @@ export function judgeOrder(c: OrderContext): OrderVerdict {
   if (from !== dc) return { ok: false, retry: false, reason: `${from} is not this node's DC (DC: ${dcName}, term ${term})` };
   return { ok: true };
 }
+
+/**
+ * A node that is leaving (`vigil stop`) brings nothing up any more (a DC may have planned it before
+ * it heard of the shutdown): stops, demotes and probes still run, nothing else does.
+ */
+export function refusedWhileLeaving(req: { action: string; intervalMs: number }): boolean {
+  return !(req.action === 'stop' || req.action === 'demote' || (req.action === 'monitor' && req.intervalMs === 0));
+}

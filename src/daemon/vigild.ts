@@ -35,7 +35,7 @@ import { configPlan, findResource, nodeAdmin, resourceBan, resourceClear, resour
 import { Engine } from './engine.js';
 import { quorumView } from './engine-config.js';
 import { ControllerHost, stonithEnabled, twoNodePeerOf, type ActionResult, type DcOutput, type ExecuteRequest, type FenceRequest, type NodeOutput } from './controllers.js';
-import { judgeOrder } from './dc-orders.js';
+import { judgeOrder, refusedWhileLeaving } from './dc-orders.js';
 import { HardwareWatchdog } from './hw-watchdog.js';
 import { PeerChannel, PeerError } from './peer.js';
 
@@ -454,9 +454,8 @@ export class Vigild {
    * The DC takes the refusal as undeliverable and plans again.
    */
   private refuseWhileStopping(req: ExecuteRequest): string | null {
-    if (!this.stopping) return null;
-    const allowed = req.action === 'stop' || req.action === 'demote' || (req.action === 'monitor' && req.intervalMs === 0);
-    return allowed ? null : `${this.node} is shutting down: ${req.action} of ${req.resource} refused`;
+    if (!this.stopping || !refusedWhileLeaving(req)) return null;
+    return `${this.node} is shutting down: ${req.action} of ${req.resource} refused`;
   }
 
   /** The peer in a two-node cluster (two_node, exactly two voters, no witness), else null. */

@@ -169,7 +169,7 @@ function makeOrphan(id: string, ws: WorkingSet, register = true): SchedRsc {
 }
 
 /** Names of the parameters whose recorded value differs from the configured one. */
-export function changedParams(recorded: Attributes, configured: Attributes): string[] {
+function changedParams(recorded: Attributes, configured: Attributes): string[] {
   const names = new Set([...Object.keys(recorded), ...Object.keys(configured)]);
   return [...names].filter((k) => recorded[k] !== configured[k]).sort();
 }

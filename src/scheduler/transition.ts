@@ -143,12 +143,19 @@ function primitiveActions(b: Builder, p: SchedRsc): void {
   const demotes: Action[] = [];
   for (const n of cur) {
     const changed = p.changedOn.get(n);
+    const stopReason = (): string => {
+      if (next === null) return 'node availability';
+      if (multiple && (!keepPlaced || n !== next)) return 'being multiply active';
+      if (p.failedOn.has(n)) return 'failed';
+      if (changed && n === next && !stopping) return `parameters changed (${changed.join(', ')})`;
+      return 'moving';
+    };
     const needStop = n !== next || p.failedOn.has(n) || (multiple && !keepPlaced) || stopping || changed !== undefined;
     const unclean = ws.nodes.get(n)?.unclean ?? false;
     const runnable = p.managed && nodeRunnable(ws, n, 'stop');
     // An unmanaged resource is never stopped by us: its stop stays optional (and cannot run).
     const stop = b.add({ task: 'stop', rsc: p, node: n, optional: !needStop || !p.managed, runnable, pseudo: unclean && ws.fencing.has(n) });
-    if (needStop) stop.reasons.push(next === null ? 'node availability' : multiple && (!keepPlaced || n !== next) ? 'being multiply active' : p.failedOn.has(n) ? 'failed' : changed && n === next && !stopping ? `parameters changed (${changed.join(', ')})` : 'moving');
+    if (needStop) stop.reasons.push(stopReason());
     stops.push(stop);
     if (p.roleOn.get(n) === 'Promoted') {
       const needDemote = needStop || p.nextRole !== 'Promoted';

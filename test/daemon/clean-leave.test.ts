@@ -11,26 +11,12 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DaemonStatus } from '../../src/api/index.js';
-import { ROOT, cli, loopbackCluster, sleep, until } from './loopback.js';
+import { cli, loopbackCluster, sleep, twoNodeLabFencing, until } from './loopback.js';
 
 const NODES = ['n1', 'n2'];
 
 test('two_node: the survivor of a clean leave (vigil stop) stays quorate and runs the service; the leaver rejoins and nothing runs twice', { timeout: 180_000 }, async () => {
-  const c = loopbackCluster(NODES, (dir) => `  quorum: { two_node: true, wait_for_all: true }
-  fencing:
-    enabled: true
-    devices:
-      - device: power
-        agent: ${join(ROOT, 'bin/fence_vigil_lab')}
-        hosts: [n1, n2]
-        params: { pid_dir: '${join(dir, 'pids')}', pcmk_host_argument: plug }
-resources:
-  - primitive: db
-    agent: builtin:dummy
-    ops: [ { name: monitor, interval: 2s } ]
-constraints:
-  - { location: db, node: n2, score: 100 }
-`);
+  const c = loopbackCluster(NODES, (dir) => twoNodeLabFencing(dir));
   /** Where db's state file exists: the dummy agent's own record of running. */
   const runningOn = (): string[] => NODES.filter((n) => existsSync(join(c.runDir(n), 'agents', 'dummy-db.state')));
   const twice: string[] = [];

@@ -11,25 +11,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readProcStat } from '../../src/executor/process.js';
-import { ROOT, childrenOf, loopbackCluster, until } from './loopback.js';
+import { childrenOf, loopbackCluster, twoNodeLabFencing, until } from './loopback.js';
 
 test('two_node: the survivor of a peer killed with SIGKILL fences it itself (fence race), becomes DC and recovers its resources', { timeout: 120_000 }, async () => {
-  const c = loopbackCluster(['n1', 'n2'], (dir) => `  quorum: { two_node: true, wait_for_all: true }
-  fencing:
-    enabled: true
-    delay: { n1: 1s }
-    devices:
-      - device: power
-        agent: ${join(ROOT, 'bin/fence_vigil_lab')}
-        hosts: [n1, n2]
-        params: { pid_dir: '${join(dir, 'pids')}', pcmk_host_argument: plug }
-resources:
-  - primitive: db
-    agent: builtin:dummy
-    ops: [ { name: monitor, interval: 2s } ]
-constraints:
-  - { location: db, node: n2, score: 100 }
-`);
+  const c = loopbackCluster(['n1', 'n2'], (dir) => twoNodeLabFencing(dir, '    delay: { n1: 1s }\n'));
   /** What the lab's power switch kills for a host: its vigild and the supervisor vigild started. */
   const record = (n: string): void => {
     mkdirSync(join(c.dir, 'pids', n), { recursive: true });

@@ -40,6 +40,28 @@ export function childrenOf(pid: number): number[] {
   }
 }
 
+/**
+ * Two nodes (two_node, wait_for_all), fenced by the lab agent (pid files under `dir/pids`), and one
+ * dummy resource `db` that prefers n2. `fencing`: more lines of the fencing block (e.g. a delay).
+ */
+export function twoNodeLabFencing(dir: string, fencing = ''): string {
+  return `  quorum: { two_node: true, wait_for_all: true }
+  fencing:
+    enabled: true
+${fencing}    devices:
+      - device: power
+        agent: ${join(ROOT, 'bin/fence_vigil_lab')}
+        hosts: [n1, n2]
+        params: { pid_dir: '${join(dir, 'pids')}', pcmk_host_argument: plug }
+resources:
+  - primitive: db
+    agent: builtin:dummy
+    ops: [ { name: monitor, interval: 2s } ]
+constraints:
+  - { location: db, node: n2, score: 100 }
+`;
+}
+
 /** vigild processes on loopback for one test; `close` stops them (by PID) and removes the files. */
 export function loopbackCluster(nodes: string[], rest: string | ((dir: string) => string)) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-loopback-'));

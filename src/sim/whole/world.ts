@@ -22,10 +22,11 @@ import type { DcState } from '../../controller/dc.js';
 import { twoNodePeerOf, type NodeControllerState } from '../../controller/node.js';
 import { applyUpdate } from '../../controller/cib-state.js';
 import { parseTransitionKey } from '../../controller/records.js';
+import { baseId } from '../../controller/resources.js';
 import { schedulerView } from '../../controller/transition-graph.js';
 import { CONTROLLER } from '../../daemon/controller-binding.js';
 import { stepQueued, type Queued } from '../../daemon/controllers.js';
-import { judgeOrder } from '../../daemon/dc-orders.js';
+import { judgeOrder, refusedWhileLeaving } from '../../daemon/dc-orders.js';
 import { coordinationTiming, quorumView, WITNESS_NODE } from '../../daemon/engine-config.js';
 import { isMonitorFailure } from '../../executor/executor.js';
 import { initMembership, step as memStep, type MembershipOutput, type MembershipState } from '../../membership/index.js';
@@ -66,7 +67,8 @@ interface OpReq {
 }
 
 interface Job { req: OpReq; done: (r: ActionResult) => void; monitor?: Monitor }
-interface Lane { busy: boolean; queue: Job[]; current?: OpReq }
+/** `current`: the operation running now (none: the lane is idle). */
+interface Lane { queue: Job[]; current?: OpReq }
 interface Monitor { key: string; req: OpReq; cancelled: boolean; last?: { rc: number; opStatus: number } }
 
 /** One operation a DC transition dispatched: for "then-start never begins before first-start completed". */
@@ -784,9 +786,9 @@ export class World {
       undeliverable(true));
   }
 
-  /** vigild.refuseWhileStopping: a node that is leaving brings nothing up any more. */
+  /** vigild.refuseWhileStopping. */
   private refuseWhileStopping(n: WNode, req: ExecuteRequest): boolean {
-    if (!n.stopping || !(req.action === 'start' || req.action === 'promote' || req.intervalMs > 0)) return false;
+    if (!n.stopping || !refusedWhileLeaving(req)) return false;
     if (this.record) this.note(n.id, `execute ${req.action} ${req.resource} refused: this node is leaving`);
     return true;
   }
@@ -808,7 +810,7 @@ export class World {
       if (proposed && n.rsc.size > 0 && this.t < until && quorate) { this.at(this.t + 100 / n.rate, n, 'pausable', waitMoved); return; }
       waitStarts();
     };
-    const starting = (): boolean => [...n.lanes.values()].some((l) => l.busy && (l.current?.action === 'start' || l.current?.action === 'promote'));
+    const starting = (): boolean => [...n.lanes.values()].some((l) => l.current?.action === 'start' || l.current?.action === 'promote');
     const waitStarts = (): void => {
       if (starting() && this.t < until) { this.at(this.t + 50 / n.rate, n, 'pausable', waitStarts); return; }
       stopNext([...n.rsc.keys()].reverse());
@@ -816,7 +818,7 @@ export class World {
     const stopNext = (ids: string[]): void => {
       const id = ids.shift();
       if (id === undefined) { afterStops(); return; }
-      const req: OpReq = { resource: id, primitive: id.replace(/:\d+$/, ''), action: 'stop', intervalMs: 0, timeoutMs: 20_000, agentClass: 'builtin' };
+      const req: OpReq = { resource: id, primitive: baseId(id), action: 'stop', intervalMs: 0, timeoutMs: 20_000, agentClass: 'builtin' };
       this.cancelMonitors(n, id);
       this.enqueue(n, { req, done: () => stopNext(ids) });
     };
@@ -982,17 +984,16 @@ export class World {
 
   private enqueue(n: WNode, job: Job): void {
     let lane = n.lanes.get(job.req.resource);
-    if (!lane) { lane = { busy: false, queue: [] }; n.lanes.set(job.req.resource, lane); }
+    if (!lane) { lane = { queue: [] }; n.lanes.set(job.req.resource, lane); }
     lane.queue.push(job);
-    if (!lane.busy) this.nextJob(n, lane);
+    if (!lane.current) this.nextJob(n, lane);
   }
 
   private nextJob(n: WNode, lane: Lane): void {
     for (;;) {
       const job = lane.queue.shift();
-      if (!job) { lane.busy = false; lane.current = undefined; return; }
+      if (!job) { lane.current = undefined; return; }
       if (job.monitor?.cancelled) continue;
-      lane.busy = true;
       lane.current = job.req;
       this.begin(n, lane, job);
       return;
